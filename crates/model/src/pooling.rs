@@ -1,0 +1,42 @@
+//! Turning per-token hidden states into one sentence vector.
+
+use candle_core::{DType, Tensor, D};
+
+use crate::error::Result;
+
+/// How token states are combined into a sentence embedding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// Mean over real (unmasked) tokens: the sentence-transformers convention.
+    #[default]
+    Mean,
+    /// The hidden state of the first (`[CLS]`) token.
+    Cls,
+}
+
+impl Pooling {
+    /// Pools `hidden` `[batch, seq, dim]` with `attention_mask` `[batch, seq]` into
+    /// `[batch, dim]`. Differentiable.
+    pub fn pool(self, hidden: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+            Pooling::Mean => {
+                let mask = attention_mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+                let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+                let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+                summed.broadcast_div(&counts)?
+            }
+        })
+    }
+}
+
+/// Scales every row of `[batch, dim]` to unit L2 norm (rows of zeros stay zero). Differentiable.
+pub fn l2_normalize(x: &Tensor) -> Result<Tensor> {
+    let norm = x
+        .sqr()?
+        .sum_keepdim(D::Minus1)?
+        .sqrt()?
+        .clamp(1e-12, f64::MAX)?;
+    Ok(x.broadcast_div(&norm)?)
+}
