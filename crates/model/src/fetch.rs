@@ -578,3 +578,134 @@ fn read_zip_entry(zip_path: &Path, entry: &str) -> Result<Vec<u8>> {
         .map_err(|e| ModelError::io(zip_path, e))?;
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TINY: ModelSpec = ModelSpec {
+        name: "tiny",
+        hub_repo: "example/tiny",
+        pypi: None,
+        checksums: &[],
+        optional_files: &[],
+    };
+
+    fn offline(root: &Path) -> Fetcher {
+        Fetcher::new()
+            .with_cache_root(root)
+            .with_hub(false)
+            .with_pypi(false)
+            .with_progress(false)
+    }
+
+    fn stage(fetcher: &Fetcher, tokenizer: &[u8]) -> tempfile::TempDir {
+        fs::create_dir_all(&fetcher.cache_root).expect("root");
+        let staging = fetcher.staging_dir().expect("staging");
+        fs::write(staging.path().join("config.json"), b"{}").expect("write");
+        fs::write(staging.path().join("tokenizer.json"), tokenizer).expect("write");
+        fs::write(staging.path().join("model.safetensors"), b"weights").expect("write");
+        staging
+    }
+
+    fn spec_for(tokenizer: &[u8]) -> ModelSpec {
+        let hash = format!("{:x}", Sha256::digest(tokenizer));
+        ModelSpec {
+            checksums: Box::leak(Box::new([(
+                "tokenizer.json",
+                Box::leak(hash.into_boxed_str()) as &str,
+            )])),
+            ..TINY
+        }
+    }
+
+    #[test]
+    fn installed_copy_resolves_from_cache_and_corruption_is_detected() {
+        let root = tempfile::tempdir().expect("root");
+        let fetcher = offline(root.path());
+        let spec = spec_for(b"{\"tokenizer\":1}");
+        let dir = fetcher
+            .install(stage(&fetcher, b"{\"tokenizer\":1}"), &spec, "test")
+            .expect("install");
+        let resolved = fetcher.resolve(None, &spec).expect("resolve");
+        assert_eq!(resolved.source, ModelSource::Cache);
+        assert_eq!(resolved.dir, dir);
+        verify_thoroughly(&dir).expect("verified");
+
+        // Same size, different bytes, new mtime: detected by hash.
+        let weights = dir.join("model.safetensors");
+        fs::write(&weights, b"WEIGHTS").expect("corrupt");
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
+        fs::File::options()
+            .write(true)
+            .open(&weights)
+            .and_then(|f| f.set_modified(later))
+            .expect("touch");
+        let reason = verify_cached(&dir, &spec).expect_err("corrupt");
+        assert!(reason.contains("model.safetensors"), "{reason}");
+        assert!(verify_thoroughly(&dir).is_err());
+        // With every source disabled the error says how to supply a model by hand.
+        let err = fetcher.resolve(None, &spec).expect_err("no source");
+        assert!(err.to_string().contains("--model DIR"), "{err}");
+
+        // A partial copy (no manifest) is not used either.
+        fs::remove_file(dir.join(MANIFEST)).expect("remove");
+        assert!(verify_cached(&dir, &spec)
+            .expect_err("partial")
+            .contains("manifest"));
+    }
+
+    #[test]
+    fn wrong_checksum_is_refused_at_install() {
+        let root = tempfile::tempdir().expect("root");
+        let fetcher = offline(root.path());
+        let spec = spec_for(b"{\"tokenizer\":1}");
+        let err = fetcher
+            .install(stage(&fetcher, b"{\"tokenizer\":2}"), &spec, "test")
+            .expect_err("checksum");
+        assert!(matches!(err, ModelError::Checksum { .. }), "{err}");
+        assert!(!fetcher.cache_dir(&spec).exists(), "nothing half-installed");
+    }
+
+    #[test]
+    fn explicit_directory_is_used_or_refused_never_replaced() {
+        let root = tempfile::tempdir().expect("root");
+        let fetcher = offline(root.path());
+        let err = fetcher
+            .resolve(Some(Path::new("/no/such/dir")), &TINY)
+            .expect_err("missing");
+        assert!(err.to_string().contains("/no/such/dir"));
+        let staging = stage(&fetcher, b"x");
+        let resolved = fetcher
+            .resolve(Some(staging.path()), &TINY)
+            .expect("explicit");
+        assert_eq!(resolved.source, ModelSource::Explicit);
+    }
+
+    #[test]
+    fn zip_archives_unpack_with_their_folders_and_reject_escaping_paths() {
+        let root = tempfile::tempdir().expect("root");
+        let fetcher = offline(root.path());
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut buf);
+            let opts = zip::write::SimpleFileOptions::default();
+            zip.start_file("1_Pooling/config.json", opts)
+                .expect("start");
+            zip.write_all(b"{}").expect("write");
+            zip.finish().expect("finish");
+        }
+        fetcher.unpack(buf.get_ref(), root.path()).expect("unpack");
+        assert!(root.path().join("1_Pooling/config.json").is_file());
+
+        let mut evil = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut evil);
+            zip.start_file("../evil.txt", zip::write::SimpleFileOptions::default())
+                .expect("start");
+            zip.write_all(b"x").expect("write");
+            zip.finish().expect("finish");
+        }
+        assert!(fetcher.unpack(evil.get_ref(), root.path()).is_err());
+    }
+}
