@@ -14,6 +14,7 @@ pub mod bert;
 pub mod config;
 pub mod encoder;
 pub mod error;
+pub mod explainable;
 pub mod fetch;
 pub mod pooling;
 pub mod tokenize;
