@@ -1,0 +1,72 @@
+//! Word features and perturbed texts.
+
+use daogou_explain::{ExplainError, Mask, MaskingStrategy, Pooling, TextFeatures, TokenWordMap};
+
+#[test]
+fn delete_keeps_words_in_order_joined_by_single_spaces() {
+    let text = TextFeatures::new("red running shoes for men");
+    assert_eq!(text.num_features(), 5);
+    let render = |bits: &[bool]| text.render(&Mask::from_bools(bits), &MaskingStrategy::Delete);
+    assert_eq!(render(&[true; 5]).unwrap(), "red running shoes for men");
+    assert_eq!(
+        render(&[true, false, true, false, true]).unwrap(),
+        "red shoes men"
+    );
+    assert_eq!(render(&[false, false, false, false, true]).unwrap(), "men");
+    assert_eq!(render(&[false; 5]).unwrap(), "", "empty coalition");
+}
+
+#[test]
+fn replace_puts_the_token_in_place_of_each_removed_word() {
+    let text = TextFeatures::new("red running shoes");
+    let mask = MaskingStrategy::Replace("[MASK]".into());
+    let render = |bits: &[bool]| text.render(&Mask::from_bools(bits), &mask);
+    assert_eq!(
+        render(&[false, true, false]).unwrap(),
+        "[MASK] running [MASK]"
+    );
+    assert_eq!(render(&[false; 3]).unwrap(), "[MASK] [MASK] [MASK]");
+    assert_eq!(render(&[true; 3]).unwrap(), "red running shoes");
+}
+
+#[test]
+fn words_keep_byte_and_char_offsets() {
+    let text = TextFeatures::new("  红色 running\tshoes ");
+    let words = text.words();
+    assert_eq!(text.feature_names(), vec!["红色", "running", "shoes"]);
+    assert_eq!((words[0].byte_start, words[0].byte_end), (2, 8));
+    assert_eq!((words[0].char_start, words[0].char_end), (2, 4));
+    assert_eq!((words[1].byte_start, words[1].char_start), (9, 5));
+    assert_eq!(
+        &text.text()[words[2].byte_start..words[2].byte_end],
+        "shoes"
+    );
+    assert_eq!((words[2].char_start, words[2].char_end), (13, 18));
+    // Runs of whitespace collapse: Delete output is single-spaced.
+    let kept = text
+        .render(&Mask::full(3), &MaskingStrategy::Delete)
+        .unwrap();
+    assert_eq!(kept, "红色 running shoes");
+    assert_eq!(TextFeatures::new("   ").num_features(), 0);
+}
+
+#[test]
+fn render_rejects_a_mask_of_the_wrong_length() {
+    let text = TextFeatures::new("a b");
+    let err = text
+        .render(&Mask::full(3), &MaskingStrategy::Delete)
+        .unwrap_err();
+    assert!(matches!(err, ExplainError::InvalidInput(_)));
+}
+
+#[test]
+fn token_scores_pool_to_words() {
+    let map = TokenWordMap::new(vec![None, Some(0), Some(0), Some(1), None], 2).unwrap();
+    let scores = [9.0, 1.0, 3.0, 5.0, 9.0];
+    assert_eq!(map.pool(&scores, Pooling::Sum).unwrap(), vec![4.0, 5.0]);
+    assert_eq!(map.pool(&scores, Pooling::Mean).unwrap(), vec![2.0, 5.0]);
+    assert!(map.pool(&scores[..2], Pooling::Sum).is_err());
+    assert!(TokenWordMap::new(vec![Some(2)], 2).is_err());
+    let sparse = TokenWordMap::new(vec![Some(1)], 2).unwrap();
+    assert_eq!(sparse.pool(&[3.0], Pooling::Mean).unwrap(), vec![0.0, 3.0]);
+}
