@@ -1,6 +1,7 @@
 //! `daogou`: the explainable shopping guide on the command line.
 
 mod commands;
+mod display;
 mod runtime;
 
 use std::process::ExitCode;

@@ -1,10 +1,25 @@
-//! Loading what every command needs: the model (fetched on first use).
+//! Loading what the commands need: the model (fetched on first use) and the guide, with
+//! progress bars on stderr.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use daogou_guide::app::OpenEvent;
+use daogou_guide::{Guide, GuideConfig};
 use daogou_model::fetch::{Fetcher, MINILM_L6_V2};
 use daogou_model::SentenceEncoder;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Options shared by every command that loads the guide.
+#[derive(Debug, Clone, Default)]
+pub struct Paths {
+    /// `--model DIR`.
+    pub model: Option<PathBuf>,
+    /// `--data-dir DIR`.
+    pub data_dir: Option<PathBuf>,
+    /// `--scenes FILE`.
+    pub scenes: Option<PathBuf>,
+}
 
 /// Finds the model (explicit directory, cache, hub, PyPI) and loads it.
 pub fn load_encoder(model_dir: Option<&Path>) -> Result<SentenceEncoder> {
@@ -13,4 +28,35 @@ pub fn load_encoder(model_dir: Option<&Path>) -> Result<SentenceEncoder> {
         .context("finding the model")?;
     SentenceEncoder::load(&resolved.dir)
         .with_context(|| format!("loading the model from {}", resolved.dir.display()))
+}
+
+/// A progress bar for `len` steps (hidden when `len` is 0).
+pub fn progress_bar(len: u64, message: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message.to_string());
+    bar
+}
+
+/// Opens the guide: model, catalog store (the demo catalog on first use), scenes.
+pub fn open_guide(paths: &Paths) -> Result<Guide> {
+    let config = GuideConfig {
+        model_dir: paths.model.clone(),
+        data_dir: paths.data_dir.clone(),
+        scenes_file: paths.scenes.clone(),
+    };
+    let mut bar: Option<ProgressBar> = None;
+    let guide = Guide::open(&config, &mut |event| match event {
+        OpenEvent::ImportingDemo => eprintln!("daogou: first run, importing the demo catalog"),
+        OpenEvent::Embedding(p) => {
+            let b = bar.get_or_insert_with(|| progress_bar(p.to_write as u64, "embedding"));
+            b.set_position(p.written as u64);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    guide
 }

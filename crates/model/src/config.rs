@@ -101,7 +101,9 @@ impl BertConfig {
                 found: format!("hidden_act {}", self.hidden_act),
             });
         }
-        if self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
             return Err(ModelError::Malformed {
                 path: path.to_path_buf(),
                 reason: format!(

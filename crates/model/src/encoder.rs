@@ -26,6 +26,7 @@ pub struct SentenceEncoder {
     normalize: bool,
     batch_size: usize,
     dir: PathBuf,
+    model_id: String,
 }
 
 /// Everything the encoder computes for one text, for inspection and visualisation.
@@ -81,14 +82,32 @@ impl SentenceEncoder {
         let tokenizer =
             TextTokenizer::from_file(&dir.join("tokenizer.json"), max_len, config.pad_token_id)?;
         let model = BertModel::load(config, &dir.join("model.safetensors"), &Device::Cpu)?;
-        Ok(Self {
+        let mut encoder = Self {
             model,
             tokenizer,
             pooling,
             normalize: true,
             batch_size: DEFAULT_BATCH_SIZE,
             dir: dir.to_path_buf(),
-        })
+            model_id: String::new(),
+        };
+        encoder.refresh_model_id();
+        Ok(encoder)
+    }
+
+    /// Recomputes [`model_id`](Self::model_id) after a setting that changes the vectors.
+    fn refresh_model_id(&mut self) {
+        let name = self
+            .dir
+            .file_name()
+            .map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned());
+        let norm = if self.normalize { "" } else { "/raw" };
+        self.model_id = format!(
+            "{name}/{:?}/{}{norm}",
+            self.pooling,
+            self.tokenizer.max_len()
+        )
+        .to_lowercase();
     }
 
     /// Sets the number of sequences per forward pass (at least 1).
@@ -106,13 +125,21 @@ impl SentenceEncoder {
     /// Sets the pooling (the model directory's choice by default).
     pub fn with_pooling(mut self, pooling: Pooling) -> Self {
         self.pooling = pooling;
+        self.refresh_model_id();
         self
     }
 
     /// Whether sentence embeddings are L2-normalised (true by default).
     pub fn with_normalize(mut self, normalize: bool) -> Self {
         self.normalize = normalize;
+        self.refresh_model_id();
         self
+    }
+
+    /// A stable identifier of the model and its pooling and length settings, recorded
+    /// next to stored embeddings (e.g. `all-minilm-l6-v2/mean/256`).
+    pub fn model_id(&self) -> &str {
+        &self.model_id
     }
 
     /// The directory the model was loaded from.

@@ -16,11 +16,12 @@ use crate::tokenize::Encoding;
 /// Builds the perturbed text of a coalition of features.
 pub type Perturb<'a> = dyn Fn(&Mask) -> String + Sync + 'a;
 
-/// Scores one perturbed text, given the text and its embedding: one score per target.
-pub type Score<'a> = dyn Fn(&str, &[f32]) -> Vec<f64> + Sync + 'a;
+/// Scores one coalition, given the coalition and the embedding of its perturbed text: one
+/// score per target.
+pub type Score<'a> = dyn Fn(&Mask, &[f32]) -> Vec<f64> + Sync + 'a;
 
 /// A text model for the mask-based explainers: each coalition becomes a text, the text is
-/// embedded, and `score` turns (text, embedding) into one score per target. One set of
+/// embedded, and `score` turns (coalition, embedding) into one score per target. One set of
 /// masked texts serves every target (e.g. all recommended products at once).
 pub struct TextScoreModel<'a> {
     encoder: &'a SentenceEncoder,
@@ -56,7 +57,7 @@ impl<'a> TextScoreModel<'a> {
         targets: Vec<Vec<f32>>,
     ) -> Self {
         let num_targets = targets.len();
-        let score = move |_: &str, e: &[f32]| targets.iter().map(|t| dot(e, t)).collect();
+        let score = move |_: &Mask, e: &[f32]| targets.iter().map(|t| dot(e, t)).collect();
         Self::new(encoder, num_features, num_targets, perturb, Box::new(score))
     }
 }
@@ -82,9 +83,10 @@ impl MaskedModel for TextScoreModel<'_> {
             });
         }
         let embeddings = self.encoder.embed(&unique).map_err(ExplainError::model)?;
-        Ok(texts
+        Ok(masks
             .iter()
-            .map(|text| (self.score)(text, &embeddings[index[text.as_str()]]))
+            .zip(&texts)
+            .map(|(mask, text)| (self.score)(mask, &embeddings[index[text.as_str()]]))
             .collect())
     }
 }

@@ -87,7 +87,7 @@ fn long_texts_are_truncated_and_flagged_or_refused() {
         .tokenizer()
         .clone()
         .with_policy(TruncationPolicy::Refuse);
-    let err = refusing.encode(&long).err().expect("refused");
+    let err = refusing.encode(&long).expect_err("refused");
     assert!(
         matches!(
             err,

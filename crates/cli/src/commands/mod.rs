@@ -1,12 +1,19 @@
 //! The command-line interface: one module per subcommand.
 
 mod bench;
+mod catalog;
+mod explain;
 mod model;
+mod profile;
+mod recommend;
+mod scene;
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+
+use crate::runtime::Paths;
 
 /// daogou (导购): an explainable AI shopping guide.
 #[derive(Debug, Parser)]
@@ -16,12 +23,29 @@ pub struct Cli {
     /// fetched on first use.
     #[arg(long, global = true, value_name = "DIR")]
     model: Option<PathBuf>,
+    /// Directory of the catalog database (default: $DAOGOU_DATA_DIR or the platform's data
+    /// directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Scenes file (default: the built-in scenes).
+    #[arg(long, global = true, value_name = "FILE")]
+    scenes: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Recommend products for a request, each explained.
+    Recommend(recommend::RecommendArgs),
+    /// Explain the similarity of a text to another text word by word.
+    Explain(explain::ExplainArgs),
+    /// Recognise the shopping scene of a request.
+    Scene(scene::SceneArgs),
+    /// Build a shopper profile from a history file.
+    Profile(profile::ProfileArgs),
+    /// Import products.
+    Catalog(catalog::CatalogArgs),
     /// Fetch, locate or verify the model.
     Model(model::ModelArgs),
     /// Measure throughput and latency.
@@ -30,8 +54,18 @@ enum Command {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    let paths = Paths {
+        model: cli.model,
+        data_dir: cli.data_dir,
+        scenes: cli.scenes,
+    };
     match cli.command {
-        Command::Model(args) => model::run(args, cli.model.as_deref()),
-        Command::Bench(args) => bench::run(args, cli.model.as_deref()),
+        Command::Recommend(args) => recommend::run(args, &paths),
+        Command::Explain(args) => explain::run(args, &paths),
+        Command::Scene(args) => scene::run(args, &paths),
+        Command::Profile(args) => profile::run(args, &paths),
+        Command::Catalog(args) => catalog::run(args, &paths),
+        Command::Model(args) => model::run(args, paths.model.as_deref()),
+        Command::Bench(args) => bench::run(args, paths.model.as_deref()),
     }
 }

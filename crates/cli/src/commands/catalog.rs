@@ -1,0 +1,103 @@
+//! `daogou catalog`: import products into the store.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use daogou_guide::catalog::{ColumnMapping, Role};
+
+use crate::runtime::{open_guide, progress_bar, Paths};
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Import a CSV or JSON Lines file (columns inferred from the header; override with
+    /// --id, --title, ...).
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// Column holding the product id.
+        #[arg(long)]
+        id: Option<String>,
+        /// Column holding the title.
+        #[arg(long)]
+        title: Option<String>,
+        /// Column holding the description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Column holding the brand.
+        #[arg(long)]
+        brand: Option<String>,
+        /// Column holding the category.
+        #[arg(long)]
+        category: Option<String>,
+        /// Column holding the price.
+        #[arg(long)]
+        price: Option<String>,
+    },
+}
+
+pub fn run(args: CatalogArgs, paths: &Paths) -> Result<()> {
+    let Action::Import {
+        file,
+        id,
+        title,
+        description,
+        brand,
+        category,
+        price,
+    } = args.action;
+    let mut mapping = ColumnMapping::default();
+    for (role, column) in [
+        (Role::Id, id),
+        (Role::Title, title),
+        (Role::Description, description),
+        (Role::Brand, brand),
+        (Role::Category, category),
+        (Role::Price, price),
+    ] {
+        if let Some(column) = column {
+            mapping = mapping.with(role, column);
+        }
+    }
+    let mut guide = open_guide(paths)?;
+    let mut bar = None;
+    let report = guide.import(&file, &mapping, &mut |p| {
+        let b = bar.get_or_insert_with(|| progress_bar(p.to_write as u64, "embedding"));
+        b.set_position(p.written as u64);
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for issue in &report.skipped {
+        eprintln!(
+            "skipped {} line {}: {}",
+            file.display(),
+            issue.line,
+            issue.reason
+        );
+    }
+    for issue in &report.warnings {
+        eprintln!(
+            "warning {} line {}: {}",
+            file.display(),
+            issue.line,
+            issue.reason
+        );
+    }
+    println!(
+        "{}: {} new, {} updated, {} unchanged, {} skipped; catalog now has {} products",
+        file.display(),
+        report.imported,
+        report.updated,
+        report.unchanged,
+        report.skipped.len(),
+        guide.catalog().len()
+    );
+    Ok(())
+}

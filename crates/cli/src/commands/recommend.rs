@@ -1,0 +1,177 @@
+//! `daogou recommend`: products for a request, each explained.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use daogou_guide::profile::{read_history, HistoryEvent};
+use daogou_guide::recommend::Recommendations;
+use daogou_guide::{Method, RecommendOptions};
+
+use crate::display::{attribution_table, coloured_words, colours};
+use crate::runtime::{open_guide, Paths};
+
+/// Which explanations to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainChoice {
+    /// Shapley values of the request words (exact up to 12 words).
+    Shap,
+    /// LIME.
+    Lime,
+    /// Integrated Gradients of the semantic match.
+    Ig,
+    /// Attention rollout of the request.
+    Attention,
+    /// Leave-one-out.
+    Occlusion,
+    /// All of the above.
+    All,
+    /// No word attributions.
+    None,
+}
+
+/// Turns `--explain` choices into methods.
+pub fn methods(choices: &[ExplainChoice]) -> BTreeSet<Method> {
+    let mut methods = BTreeSet::new();
+    for c in choices {
+        match c {
+            ExplainChoice::Shap => drop(methods.insert(Method::Shap)),
+            ExplainChoice::Lime => drop(methods.insert(Method::Lime)),
+            ExplainChoice::Ig => drop(methods.insert(Method::Ig)),
+            ExplainChoice::Attention => drop(methods.insert(Method::Attention)),
+            ExplainChoice::Occlusion => drop(methods.insert(Method::Occlusion)),
+            ExplainChoice::All => methods.extend(Method::ALL),
+            ExplainChoice::None => methods.clear(),
+        }
+    }
+    methods
+}
+
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// What the shopper is looking for.
+    request: String,
+    /// Shopper history (JSON Lines of events) for personalisation.
+    #[arg(long, value_name = "HISTORY.jsonl")]
+    user: Option<PathBuf>,
+    /// Explanation methods (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "shap")]
+    explain: Vec<ExplainChoice>,
+    /// Number of products.
+    #[arg(long, short, default_value_t = 10)]
+    k: usize,
+    /// Seed of every sampled explanation.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Reads a history file; skipped lines are reported on stderr.
+pub fn load_history(path: &std::path::Path) -> Result<Vec<HistoryEvent>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("opening history {}", path.display()))?;
+    let (events, issues) = read_history(std::io::BufReader::new(file));
+    for issue in &issues {
+        eprintln!(
+            "warning: {} line {}: {} (skipped)",
+            path.display(),
+            issue.line,
+            issue.reason
+        );
+    }
+    Ok(events)
+}
+
+pub fn run(args: RecommendArgs, paths: &Paths) -> Result<()> {
+    let history = args.user.as_deref().map(load_history).transpose()?;
+    let guide = open_guide(paths)?;
+    let options = RecommendOptions {
+        k: args.k,
+        methods: methods(&args.explain),
+        seed: args.seed,
+        ..RecommendOptions::default()
+    };
+    let answer = guide.recommend(&args.request, history.as_deref(), &options)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    } else {
+        print_answer(&answer);
+    }
+    Ok(())
+}
+
+fn print_answer(answer: &Recommendations) {
+    let colour = colours();
+    println!("Request: {}", answer.request);
+    for c in &answer.parsed.constraints {
+        println!(
+            "  filter: {}  (\"{}\")",
+            c.describe(),
+            answer.parsed.source_of(c)
+        );
+    }
+    if let Some(scene) = &answer.scene {
+        match &scene.scene {
+            Some(s) => println!("  scene: {} ({:.0}%)", s.name, s.probability * 100.0),
+            None => println!(
+                "  scene: none of these ({:.0}%)",
+                scene.none_probability * 100.0
+            ),
+        }
+    }
+    for notice in &answer.notices {
+        println!("  note: {notice}");
+    }
+    for item in &answer.items {
+        let p = &item.product;
+        let price = p
+            .price
+            .as_ref()
+            .map_or("no price".to_string(), |x| x.to_string());
+        println!(
+            "\n{:>2}. {} — {} — {price}   score {:.3}",
+            item.rank,
+            p.title,
+            p.brand.as_deref().unwrap_or("?"),
+            item.score
+        );
+        let parts: Vec<String> = item
+            .components
+            .iter()
+            .map(|c| format!("{} {:+.3}", c.name, c.contribution))
+            .collect();
+        println!("    components: {}", parts.join(" | "));
+        for e in &item.explanations {
+            println!("    {:<22} {}", e.method, coloured_words(e, colour));
+        }
+        println!("    {}", item.narrative.sentence);
+    }
+    if let Some(first) = answer.items.first().and_then(|i| i.explanations.first()) {
+        println!(
+            "\nWord attributions for #1 ({}):\n{}",
+            first.method,
+            attribution_table(first, "  ")
+        );
+    }
+    if let Some(cf) = &answer.counterfactual {
+        println!(
+            "\nWithout {} the first product would be: {}",
+            cf.removed
+                .iter()
+                .map(|w| format!("“{w}”"))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            cf.new_top_title
+        );
+    }
+    println!(
+        "\n{} candidates, {} model evaluations, retrieval {:.0} ms, explanations {:.0} ms",
+        answer.stats.candidates,
+        answer.stats.model_evals,
+        answer.stats.retrieval_ms,
+        answer.stats.explain_ms
+    );
+}

@@ -1,0 +1,203 @@
+//! The guide as an application: one loaded model, one catalog store, the scenes, and the
+//! operations the CLI and the HTTP server offer on top of them.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use daogou_model::fetch::{Fetcher, MINILM_L6_V2};
+use daogou_model::SentenceEncoder;
+use serde::Serialize;
+
+use crate::catalog::{demo_catalog, import_path, ColumnMapping, ImportReport};
+use crate::index::CatalogIndex;
+use crate::profile::{HistoryEvent, Profile, ProfileOptions};
+use crate::recommend::{RecommendOptions, Recommendations, Recommender};
+use crate::scene::{SceneConfig, SceneRecognizer, SceneResult};
+use crate::store::{Store, UpsertProgress};
+use crate::text_explain::{explain_pair, PairExplanation, TextExplainOptions};
+
+/// Where the guide keeps its data and which model and scenes it uses.
+#[derive(Debug, Clone, Default)]
+pub struct GuideConfig {
+    /// Model directory; default: the cache, fetched on first use.
+    pub model_dir: Option<PathBuf>,
+    /// Directory of the catalog database; default [`default_data_dir`].
+    pub data_dir: Option<PathBuf>,
+    /// Scenes file; default: the built-in scenes.
+    pub scenes_file: Option<PathBuf>,
+}
+
+/// `$DAOGOU_DATA_DIR`, else the platform's data directory + `daogou`, else `.daogou-data`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DAOGOU_DATA_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    dirs::data_dir()
+        .map(|d| d.join("daogou"))
+        .unwrap_or_else(|| PathBuf::from(".daogou-data"))
+}
+
+/// Name of the catalog database inside the data directory.
+pub const CATALOG_DB: &str = "catalog.sqlite";
+
+/// A loaded guide.
+pub struct Guide {
+    encoder: SentenceEncoder,
+    catalog: CatalogIndex,
+    scenes: SceneRecognizer,
+    store_path: PathBuf,
+}
+
+/// What happened while opening a guide, for progress displays.
+pub enum OpenEvent {
+    /// The demo catalog is being imported into an empty store.
+    ImportingDemo,
+    /// Embedding progress.
+    Embedding(UpsertProgress),
+}
+
+impl Guide {
+    /// Loads the model, opens (creating if needed) the catalog store, imports the demo
+    /// catalog into an empty store, and embeds whatever is not embedded yet.
+    pub fn open(config: &GuideConfig, progress: &mut dyn FnMut(OpenEvent)) -> Result<Self> {
+        let resolved = Fetcher::new()
+            .resolve(config.model_dir.as_deref(), &MINILM_L6_V2)
+            .context("finding the model")?;
+        let encoder = SentenceEncoder::load(&resolved.dir)
+            .with_context(|| format!("loading the model from {}", resolved.dir.display()))?;
+        let data_dir = config.data_dir.clone().unwrap_or_else(default_data_dir);
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+        let store_path = data_dir.join(CATALOG_DB);
+        let mut store = Store::open(&store_path)?;
+        if store.is_empty()? {
+            progress(OpenEvent::ImportingDemo);
+            store.import(demo_catalog(), &encoder, &mut |p| {
+                progress(OpenEvent::Embedding(p))
+            })?;
+        }
+        let catalog = CatalogIndex::from_store(&mut store, &encoder, &mut |p| {
+            progress(OpenEvent::Embedding(p))
+        })?;
+        let scene_config = match &config.scenes_file {
+            Some(path) => SceneConfig::from_file(path)?,
+            None => SceneConfig::builtin()?,
+        };
+        let scenes = SceneRecognizer::new(scene_config, &encoder)?;
+        Ok(Self {
+            encoder,
+            catalog,
+            scenes,
+            store_path,
+        })
+    }
+
+    /// A guide over an in-memory catalog (no store), for tests and benchmarks.
+    pub fn in_memory(
+        encoder: SentenceEncoder,
+        catalog: CatalogIndex,
+        scenes: SceneConfig,
+    ) -> Result<Self> {
+        let scenes = SceneRecognizer::new(scenes, &encoder)?;
+        Ok(Self {
+            encoder,
+            catalog,
+            scenes,
+            store_path: PathBuf::new(),
+        })
+    }
+
+    /// The loaded encoder.
+    pub fn encoder(&self) -> &SentenceEncoder {
+        &self.encoder
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &CatalogIndex {
+        &self.catalog
+    }
+
+    /// The scene recogniser.
+    pub fn scenes(&self) -> &SceneRecognizer {
+        &self.scenes
+    }
+
+    /// Recommends products, explained.
+    pub fn recommend(
+        &self,
+        request: &str,
+        history: Option<&[HistoryEvent]>,
+        options: &RecommendOptions,
+    ) -> Result<Recommendations> {
+        let profile = history.map(|h| self.profile(h)).transpose()?;
+        Recommender::new(&self.catalog, &self.encoder, Some(&self.scenes)).recommend(
+            request,
+            profile.as_ref(),
+            options,
+        )
+    }
+
+    /// Builds a shopper profile from a history.
+    pub fn profile(&self, history: &[HistoryEvent]) -> Result<Profile> {
+        Profile::build(
+            history,
+            &self.catalog,
+            &self.encoder,
+            ProfileOptions::default(),
+        )
+    }
+
+    /// Recognises the scene of a request, with word attributions when `explain` is set.
+    pub fn scene(&self, request: &str, explain: bool, seed: u64) -> Result<SceneResult> {
+        let request = request.trim();
+        anyhow::ensure!(!request.is_empty(), "the request is empty");
+        self.scenes.recognize(&self.encoder, request, explain, seed)
+    }
+
+    /// Explains the similarity between a text and a second text.
+    pub fn explain_pair(
+        &self,
+        text: &str,
+        pair: &str,
+        options: &TextExplainOptions,
+    ) -> Result<PairExplanation> {
+        explain_pair(&self.encoder, text, pair, options)
+    }
+
+    /// Imports a CSV or JSON Lines file into the store and reloads the catalog.
+    pub fn import(
+        &mut self,
+        path: &Path,
+        mapping: &ColumnMapping,
+        progress: &mut dyn FnMut(UpsertProgress),
+    ) -> Result<ImportReport> {
+        let parsed =
+            import_path(path, mapping).with_context(|| format!("reading {}", path.display()))?;
+        let mut store = Store::open(&self.store_path)?;
+        let report = store.import(parsed, &self.encoder, progress)?;
+        self.catalog = CatalogIndex::from_store(&mut store, &self.encoder, progress)?;
+        Ok(report)
+    }
+}
+
+/// A one-line summary of a loaded guide.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuideSummary {
+    /// Products in the catalog.
+    pub products: usize,
+    /// Scenes known.
+    pub scenes: usize,
+    /// Model directory.
+    pub model: String,
+}
+
+impl Guide {
+    /// What is loaded.
+    pub fn summary(&self) -> GuideSummary {
+        GuideSummary {
+            products: self.catalog.len(),
+            scenes: self.scenes.config().scenes.len(),
+            model: self.encoder.dir().display().to_string(),
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! The sentence a shopper reads, built only from evidence that clears a threshold, with
+//! every claim pointing at the number behind it.
+//!
+//! Claims, in order:
+//! 1. request words: the descriptive words whose Shapley value is positive and at least
+//!    [`WORD_SHARE`] of the positive attribution mass (and at least [`MIN_ATTRIBUTION`]);
+//! 2. product evidence: product title (else description) words matching request words;
+//! 3. filters the product satisfies (price bounds, explicit brand);
+//! 4. history: the profile event with the largest positive attribution to the profile
+//!    component, when that attribution times the component weight is at least
+//!    [`MIN_ATTRIBUTION`].
+//!
+//! When no request word clears the threshold, the sentence says that the match rests on
+//! the request as a whole rather than naming any word.
+
+use serde::Serialize;
+
+use crate::recommend::{RecommendedItem, ScoreWeights};
+use crate::request::{ConstraintKind, ParsedRequest};
+
+/// A word is named when its attribution is at least this share of all positive attribution.
+pub const WORD_SHARE: f64 = 0.15;
+/// No claim rests on an attribution smaller than this (score units).
+pub const MIN_ATTRIBUTION: f64 = 0.01;
+/// At most this many request words are named.
+const MAX_WORDS: usize = 3;
+
+/// What a claim rests on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Evidence {
+    /// A request word's attribution (from the explanation named by `method`).
+    RequestWord {
+        /// The word.
+        word: String,
+        /// Its feature index.
+        feature: usize,
+        /// Its attribution.
+        attribution: f64,
+        /// The method that measured it.
+        method: String,
+    },
+    /// Product words matching the request.
+    ProductMatch {
+        /// `title` or `description`.
+        field: String,
+        /// The matching words.
+        words: Vec<String>,
+    },
+    /// A filter the product satisfies.
+    Filter {
+        /// The filter, e.g. `price ≤ $100.00`.
+        filter: String,
+    },
+    /// A history event's attribution to the profile component.
+    History {
+        /// The event, e.g. `bought "Trail Runner 2"`.
+        event: String,
+        /// Its attribution to the profile affinity, times the profile weight.
+        attribution: f64,
+    },
+    /// The overall semantic match, when no single word stands out.
+    OverallMatch {
+        /// The semantic component's contribution.
+        contribution: f64,
+    },
+}
+
+/// One claim of the sentence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Claim {
+    /// The clause as written in the sentence.
+    pub text: String,
+    /// The evidence behind it.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The explanation sentence and its claims.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Narrative {
+    /// The sentence.
+    pub sentence: String,
+    /// The claims it is made of, in order.
+    pub claims: Vec<Claim>,
+}
+
+/// Writes the narrative of one recommended item.
+pub fn narrate(item: &RecommendedItem, parsed: &ParsedRequest, weights: ScoreWeights) -> Narrative {
+    let mut claims = Vec::new();
+    claims.push(word_claim(item));
+    if let Some(claim) = match_claim(item) {
+        claims.push(claim);
+    }
+    claims.extend(filter_claims(item, parsed));
+    if let Some(claim) = history_claim(item, weights) {
+        claims.push(claim);
+    }
+    let clauses: Vec<&str> = claims.iter().map(|c| c.text.as_str()).collect();
+    let sentence = format!("Recommended {}.", join_clauses(&clauses));
+    Narrative { sentence, claims }
+}
+
+/// The request words that clear the thresholds in the Shapley explanation, largest first.
+pub fn notable_words(item: &RecommendedItem) -> Vec<Evidence> {
+    let Some(e) = item.explanations.iter().find(|e| e.method.contains("shap")) else {
+        return Vec::new();
+    };
+    let positive: f64 = e.values.iter().filter(|v| **v > 0.0).sum();
+    let mut words: Vec<Evidence> = e
+        .values
+        .iter()
+        .enumerate()
+        .filter(|(_, &v)| v >= MIN_ATTRIBUTION && v >= WORD_SHARE * positive)
+        .map(|(j, &v)| Evidence::RequestWord {
+            word: e.feature_names[j].clone(),
+            feature: j,
+            attribution: v,
+            method: e.method.clone(),
+        })
+        .collect();
+    words.sort_by(|a, b| attribution(b).total_cmp(&attribution(a)));
+    words.truncate(MAX_WORDS);
+    words
+}
+
+fn attribution(e: &Evidence) -> f64 {
+    match e {
+        Evidence::RequestWord { attribution, .. } | Evidence::History { attribution, .. } => {
+            *attribution
+        }
+        _ => 0.0,
+    }
+}
+
+fn word_claim(item: &RecommendedItem) -> Claim {
+    let words = notable_words(item);
+    if words.is_empty() {
+        let contribution = item
+            .components
+            .iter()
+            .find(|c| c.name == "semantic")
+            .map_or(0.0, |c| c.contribution);
+        return Claim {
+            text: "because it matches the meaning of your request as a whole".into(),
+            evidence: vec![Evidence::OverallMatch { contribution }],
+        };
+    }
+    let quoted: Vec<String> = words
+        .iter()
+        .filter_map(|w| match w {
+            Evidence::RequestWord { word, .. } => Some(format!("“{word}”")),
+            _ => None,
+        })
+        .collect();
+    Claim {
+        text: format!("because you asked for {}", join_words(&quoted)),
+        evidence: words,
+    }
+}
+
+fn match_claim(item: &RecommendedItem) -> Option<Claim> {
+    for field in ["title", "description"] {
+        let mut words: Vec<String> = Vec::new();
+        for m in item.matches.iter().filter(|m| m.field == field) {
+            if !words.iter().any(|w| w.eq_ignore_ascii_case(&m.text)) {
+                words.push(m.text.clone());
+            }
+        }
+        if !words.is_empty() {
+            words.truncate(4);
+            let quoted: Vec<String> = words.iter().map(|w| format!("“{w}”")).collect();
+            return Some(Claim {
+                text: format!("its {field} mentions {}", join_words(&quoted)),
+                evidence: vec![Evidence::ProductMatch {
+                    field: field.to_string(),
+                    words,
+                }],
+            });
+        }
+    }
+    None
+}
+
+fn filter_claims(item: &RecommendedItem, parsed: &ParsedRequest) -> Vec<Claim> {
+    let mut claims = Vec::new();
+    let (min, max) = parsed.price_bounds_usd();
+    let price = item.product.price.as_ref();
+    if let (Some(price), true) = (price, min.is_some() || max.is_some()) {
+        let usd = price.to_usd();
+        let within = min.is_none_or(|m| usd >= m - 1e-9) && max.is_none_or(|m| usd <= m + 1e-9);
+        if within {
+            let filter = parsed
+                .constraints
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        c.kind,
+                        ConstraintKind::MaxPrice(_)
+                            | ConstraintKind::MinPrice(_)
+                            | ConstraintKind::PriceRange { .. }
+                    )
+                })
+                .map(|c| c.describe())
+                .collect::<Vec<_>>()
+                .join(", ");
+            claims.push(Claim {
+                text: format!("it costs {price}, within your budget ({filter})"),
+                evidence: vec![Evidence::Filter { filter }],
+            });
+        }
+    }
+    for brand in parsed.explicit_brands() {
+        if item
+            .product
+            .brand
+            .as_deref()
+            .is_some_and(|b| b.eq_ignore_ascii_case(brand))
+        {
+            claims.push(Claim {
+                text: format!("it is made by {brand}, as you asked"),
+                evidence: vec![Evidence::Filter {
+                    filter: format!("brand = {brand}"),
+                }],
+            });
+        }
+    }
+    claims
+}
+
+fn history_claim(item: &RecommendedItem, weights: ScoreWeights) -> Option<Claim> {
+    let e = item.profile_explanation.as_ref()?;
+    let (j, &value) = e
+        .values
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))?;
+    let weighted = value * weights.profile;
+    if weighted < MIN_ATTRIBUTION {
+        return None;
+    }
+    let event = e.feature_names.get(j)?.clone();
+    Some(Claim {
+        text: format!("it is close to what you did before: {event}"),
+        evidence: vec![Evidence::History {
+            event,
+            attribution: weighted,
+        }],
+    })
+}
+
+fn join_words(words: &[String]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn join_clauses(clauses: &[&str]) -> String {
+    match clauses {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first}; {}", rest.join("; ")),
+    }
+}

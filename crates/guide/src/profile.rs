@@ -1,0 +1,487 @@
+//! Shopper profiles from histories of events, and how each event moves a recommendation.
+//!
+//! Every event gets a weight: its kind's weight (viewed 1, searched 1.5, carted 2,
+//! bought 3, reviewed 2 scaled by `(rating − 3) / 2`, so a 1-star review pushes away)
+//! times a recency decay `0.5^(age / half_life)` relative to the newest event. From the
+//! weighted events the profile derives preferred categories and brands (shares of positive
+//! weight), a price band (weighted 25th–75th percentile of product prices, USD) and a
+//! profile embedding: the normalised weighted sum of the events' embeddings (products'
+//! catalog embeddings, searches' query embeddings).
+//!
+//! A product's profile affinity is the cosine similarity between the profile embedding and
+//! the product. [`Profile::explain_affinity`] attributes it to the events with Shapley
+//! values, where a coalition of events builds its own profile (the empty one has
+//! affinity 0).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+
+use anyhow::Result;
+use daogou_explain::{Auto, EvalConfig, Evaluator, Explainer, Explanation, FnModel, Mask};
+use daogou_model::explainable::dot;
+use daogou_model::SentenceEncoder;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::RowIssue;
+use crate::index::CatalogIndex;
+
+/// What the shopper did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Looked at a product page.
+    Viewed,
+    /// Put a product in the cart.
+    Carted,
+    /// Bought a product.
+    Bought,
+    /// Searched for something.
+    Searched,
+    /// Reviewed a product (with a 1–5 rating).
+    Reviewed,
+}
+
+impl EventKind {
+    fn weight(self) -> f64 {
+        match self {
+            EventKind::Viewed => 1.0,
+            EventKind::Searched => 1.5,
+            EventKind::Carted => 2.0,
+            EventKind::Bought => 3.0,
+            EventKind::Reviewed => 2.0,
+        }
+    }
+}
+
+/// One event of a shopper's history (one JSON object per line in history files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    /// Seconds since 1970-01-01 UTC. In files: an integer or an ISO date
+    /// (`2026-11-01` or `2026-11-01T10:00:00Z`).
+    #[serde(deserialize_with = "timestamp::deserialize")]
+    pub timestamp: i64,
+    /// What happened.
+    #[serde(alias = "event")]
+    pub kind: EventKind,
+    /// The product, for product events.
+    #[serde(default)]
+    pub product_id: Option<String>,
+    /// The search text, for searches.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// 1–5 stars, for reviews.
+    #[serde(default)]
+    pub rating: Option<f64>,
+}
+
+/// Reads a JSON Lines history; broken lines are reported with their numbers and skipped.
+pub fn read_history(reader: impl BufRead) -> (Vec<HistoryEvent>, Vec<RowIssue>) {
+    let mut events = Vec::new();
+    let mut issues = Vec::new();
+    for (i, line) in reader.split(b'\n').enumerate() {
+        let line_no = i + 1;
+        let bytes = match line {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                issues.push(RowIssue {
+                    line: line_no,
+                    reason: format!("unreadable: {e}"),
+                });
+                break;
+            }
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            issues.push(RowIssue {
+                line: line_no,
+                reason: "not valid UTF-8".into(),
+            });
+            continue;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<HistoryEvent>(text) {
+            Ok(event) => match event.check() {
+                Ok(()) => events.push(event),
+                Err(reason) => issues.push(RowIssue {
+                    line: line_no,
+                    reason,
+                }),
+            },
+            Err(e) => issues.push(RowIssue {
+                line: line_no,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    (events, issues)
+}
+
+impl HistoryEvent {
+    fn check(&self) -> std::result::Result<(), String> {
+        match self.kind {
+            EventKind::Searched if self.query.as_deref().is_none_or(|q| q.trim().is_empty()) => {
+                Err("a search event needs a non-empty \"query\"".into())
+            }
+            EventKind::Searched => Ok(()),
+            _ if self.product_id.is_none() => {
+                Err(format!("a {:?} event needs a \"product_id\"", self.kind).to_lowercase())
+            }
+            EventKind::Reviewed if self.rating.is_some_and(|r| !(1.0..=5.0).contains(&r)) => {
+                Err("rating must be between 1 and 5".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Settings of profile building.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct ProfileOptions {
+    /// Days after which an event counts half (default 30).
+    pub half_life_days: f64,
+}
+
+impl Default for ProfileOptions {
+    fn default() -> Self {
+        Self {
+            half_life_days: 30.0,
+        }
+    }
+}
+
+/// An event that entered the profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileItem {
+    /// Index of the event in the history.
+    pub event: usize,
+    /// What it was, for people: `bought "Summit Shell Waterproof Hiking Jacket"`.
+    pub label: String,
+    /// Its weight (kind × recency; negative for poor reviews).
+    pub weight: f64,
+    /// The product, for product events.
+    pub product_id: Option<String>,
+    #[serde(skip)]
+    embedding: Vec<f32>,
+}
+
+/// A weighted share of something (a category or a brand).
+#[derive(Debug, Clone, Serialize)]
+pub struct Share {
+    /// The category or brand.
+    pub name: String,
+    /// Share of the positive event weight, 0–1.
+    pub share: f64,
+}
+
+/// Prices the shopper tends to pay, in USD.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PriceBand {
+    /// Weighted 25th percentile.
+    pub low: f64,
+    /// Weighted median.
+    pub median: f64,
+    /// Weighted 75th percentile.
+    pub high: f64,
+}
+
+/// A shopper profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    /// Events that entered the profile, in history order.
+    pub items: Vec<ProfileItem>,
+    /// Preferred categories, largest share first.
+    pub categories: Vec<Share>,
+    /// Preferred brands, largest share first.
+    pub brands: Vec<Share>,
+    /// Usual price band, if any priced product was involved.
+    pub price_band: Option<PriceBand>,
+    /// Product ids of the history that the catalog does not know (skipped).
+    pub unknown_products: Vec<String>,
+    /// Normalised profile embedding; `None` when no event could be embedded.
+    #[serde(skip)]
+    pub embedding: Option<Vec<f32>>,
+}
+
+impl Profile {
+    /// Builds a profile from `events` against the products of `catalog`.
+    pub fn build(
+        events: &[HistoryEvent],
+        catalog: &CatalogIndex,
+        encoder: &SentenceEncoder,
+        options: ProfileOptions,
+    ) -> Result<Self> {
+        let newest = events.iter().map(|e| e.timestamp).max().unwrap_or(0);
+        let half_life = options.half_life_days.max(1e-6) * 86_400.0;
+        let searches: Vec<&str> = events.iter().filter_map(|e| e.query.as_deref()).collect();
+        let mut search_vectors = encoder.embed(&searches)?.into_iter();
+
+        let mut items = Vec::new();
+        let mut unknown_products = Vec::new();
+        let mut categories: BTreeMap<String, f64> = BTreeMap::new();
+        let mut brands: BTreeMap<String, f64> = BTreeMap::new();
+        let mut prices: Vec<(f64, f64)> = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            let recency = 0.5f64.powf((newest - event.timestamp).max(0) as f64 / half_life);
+            let mut weight = event.kind.weight() * recency;
+            if event.kind == EventKind::Reviewed {
+                weight *= event.rating.map_or(1.0, |r| (r - 3.0) / 2.0);
+            }
+            if let Some(query) = &event.query {
+                if let Some(embedding) = search_vectors.next() {
+                    items.push(ProfileItem {
+                        event: i,
+                        label: format!("searched \"{query}\""),
+                        weight,
+                        product_id: None,
+                        embedding,
+                    });
+                }
+                continue;
+            }
+            let Some(id) = &event.product_id else {
+                continue;
+            };
+            let Some(p) = catalog.position(id) else {
+                unknown_products.push(id.clone());
+                continue;
+            };
+            let product = catalog.product(p);
+            if weight > 0.0 {
+                if let Some(c) = &product.category {
+                    *categories.entry(c.clone()).or_default() += weight;
+                }
+                if let Some(b) = &product.brand {
+                    *brands.entry(b.clone()).or_default() += weight;
+                }
+                if let Some(price) = &product.price {
+                    prices.push((price.to_usd(), weight));
+                }
+            }
+            let verb = format!("{:?}", event.kind).to_lowercase();
+            items.push(ProfileItem {
+                event: i,
+                label: format!("{verb} \"{}\"", product.title),
+                weight,
+                product_id: Some(id.clone()),
+                embedding: catalog.embedding(p).to_vec(),
+            });
+        }
+        let all: Vec<usize> = (0..items.len()).collect();
+        let embedding = profile_embedding(&items, &all);
+        Ok(Profile {
+            categories: shares(categories),
+            brands: shares(brands),
+            price_band: price_band(&mut prices),
+            unknown_products,
+            embedding,
+            items,
+        })
+    }
+
+    /// Cosine similarity between the profile and a product embedding (0 without a profile).
+    pub fn affinity(&self, product: &[f32]) -> f64 {
+        self.embedding.as_deref().map_or(0.0, |p| dot(p, product))
+    }
+
+    /// Attributes each target's affinity to the profile's events (Shapley values; exact
+    /// for up to 12 events, Kernel SHAP beyond). One explanation per target.
+    pub fn explain_affinity(
+        &self,
+        targets: &[(String, &[f32])],
+        seed: u64,
+    ) -> Result<Vec<Explanation>> {
+        if self.items.is_empty() || targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let model = FnModel::new(self.items.len(), targets.len(), |masks: &[Mask]| {
+            Ok(masks
+                .iter()
+                .map(|mask| {
+                    let kept: Vec<usize> = mask.present().collect();
+                    let profile = profile_embedding(&self.items, &kept);
+                    targets
+                        .iter()
+                        .map(|(_, t)| profile.as_deref().map_or(0.0, |p| dot(p, t)))
+                        .collect()
+                })
+                .collect())
+        });
+        let names = self.items.iter().map(|i| i.label.clone()).collect();
+        let target_names = targets.iter().map(|(name, _)| name.clone()).collect();
+        let mut evaluator = Evaluator::new(&model, EvalConfig::default())?
+            .with_feature_names(names)?
+            .with_target_names(target_names)?;
+        Ok(Auto {
+            seed,
+            ..Auto::default()
+        }
+        .explain(&mut evaluator)?)
+    }
+}
+
+fn profile_embedding(items: &[ProfileItem], kept: &[usize]) -> Option<Vec<f32>> {
+    let dim = items.first()?.embedding.len();
+    let mut sum = vec![0f64; dim];
+    for &i in kept {
+        for (s, &x) in sum.iter_mut().zip(&items[i].embedding) {
+            *s += items[i].weight * f64::from(x);
+        }
+    }
+    let norm = sum.iter().map(|x| x * x).sum::<f64>().sqrt();
+    (norm > 1e-12).then(|| sum.iter().map(|x| (x / norm) as f32).collect())
+}
+
+fn shares(weights: BTreeMap<String, f64>) -> Vec<Share> {
+    let total: f64 = weights.values().sum();
+    let mut shares: Vec<Share> = weights
+        .into_iter()
+        .map(|(name, w)| Share {
+            name,
+            share: w / total,
+        })
+        .collect();
+    shares.sort_by(|a, b| {
+        b.share
+            .total_cmp(&a.share)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    shares
+}
+
+fn price_band(prices: &mut [(f64, f64)]) -> Option<PriceBand> {
+    if prices.is_empty() {
+        return None;
+    }
+    prices.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = prices.iter().map(|p| p.1).sum();
+    let quantile = |q: f64| {
+        let mut acc = 0.0;
+        for &(price, w) in prices.iter() {
+            acc += w;
+            if acc >= q * total {
+                return price;
+            }
+        }
+        prices[prices.len() - 1].0
+    };
+    Some(PriceBand {
+        low: quantile(0.25),
+        median: quantile(0.5),
+        high: quantile(0.75),
+    })
+}
+
+/// Histories of the Instacart sample: each user's prior orders as "bought" events, with
+/// timestamps rebuilt from `days_since_prior_order` (first order at day 0).
+pub fn instacart_histories(
+    orders_csv: impl std::io::Read,
+    order_products_csv: impl std::io::Read,
+) -> Result<BTreeMap<String, Vec<HistoryEvent>>> {
+    let mut order_time: HashMap<String, (String, i64)> = HashMap::new();
+    let mut per_user: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+    let mut rows = csv::Reader::from_reader(orders_csv);
+    let mut orders: Vec<(String, i64, String, f64)> = Vec::new();
+    for row in rows.records() {
+        let row = row?;
+        let field = |i: usize| row.get(i).unwrap_or("").to_string();
+        let number: i64 = field(3).parse().unwrap_or(0);
+        let gap: f64 = field(6).parse().unwrap_or(0.0);
+        orders.push((field(1), number, field(0), gap));
+    }
+    orders.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+    let mut clock: HashMap<String, f64> = HashMap::new();
+    for (user, _, order, gap) in orders {
+        let day = clock.entry(user.clone()).or_insert(-gap);
+        *day += gap;
+        order_time.insert(order, (user, (*day * 86_400.0) as i64));
+    }
+    let mut rows = csv::Reader::from_reader(order_products_csv);
+    for row in rows.records() {
+        let row = row?;
+        let (Some(order), Some(product)) = (row.get(0), row.get(1)) else {
+            continue;
+        };
+        if let Some((user, ts)) = order_time.get(order) {
+            per_user
+                .entry(user.clone())
+                .or_default()
+                .push((*ts, product.to_string()));
+        }
+    }
+    Ok(per_user
+        .into_iter()
+        .map(|(user, mut bought)| {
+            bought.sort();
+            let events = bought
+                .into_iter()
+                .map(|(timestamp, product_id)| HistoryEvent {
+                    timestamp,
+                    kind: EventKind::Bought,
+                    product_id: Some(product_id),
+                    query: None,
+                    rating: None,
+                })
+                .collect();
+            (user, events)
+        })
+        .collect())
+}
+
+mod timestamp {
+    //! Integer seconds or ISO-8601 dates (`YYYY-MM-DD[THH:MM[:SS]][Z]`, UTC).
+
+    use serde::{de, Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Seconds(i64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        match Raw::deserialize(d)? {
+            Raw::Seconds(s) => Ok(s),
+            Raw::Text(t) => {
+                parse(&t).ok_or_else(|| de::Error::custom(format!("bad timestamp {t:?}")))
+            }
+        }
+    }
+
+    /// Parses an ISO date or date-time in UTC.
+    pub fn parse(text: &str) -> Option<i64> {
+        let text = text.trim().trim_end_matches('Z');
+        let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00:00"));
+        let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+        let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+            return None;
+        }
+        let mut t = time.splitn(3, ':').map(|p| p.parse::<f64>().ok());
+        let h = t.next().flatten()?;
+        let min = t.next().flatten().unwrap_or(0.0);
+        let sec = t.next().flatten().unwrap_or(0.0);
+        // Days from civil (Howard Hinnant's algorithm).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Some(days * 86_400 + (h * 3600.0 + min * 60.0 + sec) as i64)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn iso_dates_parse_to_unix_seconds() {
+            assert_eq!(super::parse("1970-01-01"), Some(0));
+            assert_eq!(super::parse("2000-03-01T00:00:00Z"), Some(951_868_800));
+            assert_eq!(super::parse("2026-11-29T02:43:49Z"), Some(1_795_920_229));
+            assert_eq!(super::parse("2026-13-01"), None);
+            assert_eq!(super::parse("yesterday"), None);
+        }
+    }
+}

@@ -1,0 +1,926 @@
+//! Recommendations: hybrid retrieval, a score that is a sum of named components, and the
+//! explanation of every recommended product.
+//!
+//! **Score.** For a product p and the request's descriptive words q (the request without
+//! its price, "cheap" and explicit-brand words, which act as filters):
+//!
+//! `score = w_semantic·cos(q, p) + w_keyword·b/(b + KEYWORD_HALF) + w_profile·affinity + w_price·price_fit`
+//!
+//! where `b` is the BM25 score of q in p's title, description, brand and category (a sum
+//! over q's words), `affinity` the cosine similarity between the shopper's profile and p,
+//! and `price_fit` 1 − p's price percentile among the candidates when the shopper asked for
+//! something cheap, or closeness to the profile's price band otherwise. Components that do
+//! not apply (no profile, no price preference) are left out, not counted as zero.
+//!
+//! **Retrieval.** The union of the `candidates` nearest products by embedding and the
+//! `candidates` best by BM25, after the filters. When the filters leave nothing, the filters
+//! are relaxed, the closest matches are shown and the answer says so.
+//!
+//! **Explanations.** The request words are the features of one mask-based model whose
+//! targets are all top-k products (so one set of masked-request embeddings serves them all):
+//! the word-dependent part of the score, `w_semantic·cos + w_keyword·keyword`. Shapley values
+//! are exact up to 12 words (Kernel SHAP beyond); LIME and occlusion reuse the cached
+//! coalitions; Integrated Gradients explains the semantic part through the encoder's
+//! gradients; attention shows the encoder's rollout from `[CLS]`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use daogou_explain::{
+    AttentionMaps, AttentionSource, Auto, EvalConfig, Evaluator, Explainer, Explanation,
+    IntegratedGradients, Lime, Mask, MaskingStrategy, Occlusion, TextFeatures, TokenWordMap,
+};
+use daogou_model::explainable::{dot, EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
+use daogou_model::SentenceEncoder;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Product;
+use crate::index::CatalogIndex;
+use crate::keyword::analyze;
+use crate::narrate::{narrate, Narrative};
+use crate::profile::Profile;
+use crate::request::{parse_request, ConstraintKind, ParsedRequest};
+use crate::scene::{SceneRecognizer, SceneResult};
+use crate::Span;
+
+/// BM25 score at which the keyword component reaches one half.
+pub const KEYWORD_HALF: f64 = 4.0;
+
+/// Weights of the score components.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScoreWeights {
+    /// Weight of the embedding similarity (default 1.0).
+    pub semantic: f64,
+    /// Weight of the saturated BM25 score (default 0.35).
+    pub keyword: f64,
+    /// Weight of the profile affinity (default 0.25).
+    pub profile: f64,
+    /// Weight of the price fit (default 0.15).
+    pub price: f64,
+}
+
+impl Default for ScoreWeights {
+    fn default() -> Self {
+        Self {
+            semantic: 1.0,
+            keyword: 0.35,
+            profile: 0.25,
+            price: 0.15,
+        }
+    }
+}
+
+/// An explanation method for the request words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Shapley values (exact or Kernel SHAP).
+    Shap,
+    /// LIME.
+    Lime,
+    /// Leave-one-out.
+    Occlusion,
+    /// Integrated Gradients (semantic part).
+    Ig,
+    /// Attention rollout of the request.
+    Attention,
+}
+
+impl Method {
+    /// Every method.
+    pub const ALL: [Method; 5] = [
+        Method::Shap,
+        Method::Lime,
+        Method::Occlusion,
+        Method::Ig,
+        Method::Attention,
+    ];
+}
+
+/// Limits that keep one request cheap; over a limit is an error, not a slow answer.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Limits {
+    /// Longest request in characters (default 1000).
+    pub max_request_chars: usize,
+    /// Most products per answer (default 100).
+    pub max_k: usize,
+    /// Most model evaluations for the word attributions (default 4096).
+    pub max_evals: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_request_chars: 1000,
+            max_k: 100,
+            max_evals: 4096,
+        }
+    }
+}
+
+/// Options of one recommendation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecommendOptions {
+    /// Products to return (default 10).
+    pub k: usize,
+    /// Candidates retrieved per retriever (default 200).
+    pub candidates: usize,
+    /// Component weights.
+    pub weights: ScoreWeights,
+    /// Methods explaining the request words; empty for none (default: Shapley).
+    pub methods: BTreeSet<Method>,
+    /// Seed of every sampled method.
+    pub seed: u64,
+    /// Limits.
+    pub limits: Limits,
+}
+
+impl Default for RecommendOptions {
+    fn default() -> Self {
+        Self {
+            k: 10,
+            candidates: 200,
+            weights: ScoreWeights::default(),
+            methods: BTreeSet::from([Method::Shap]),
+            seed: 0,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// One word of the request and its role.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestWord {
+    /// The word.
+    pub text: String,
+    /// Its bytes in the request.
+    pub span: Span,
+    /// Index of the feature it is in the word attributions, if it is descriptive.
+    pub feature: Option<usize>,
+    /// The filter it belongs to (`price ≤ $100.00`), if any.
+    pub constraint: Option<String>,
+}
+
+/// One named part of a score.
+#[derive(Debug, Clone, Serialize)]
+pub struct Component {
+    /// `semantic`, `keyword`, `profile` or `price`.
+    pub name: &'static str,
+    /// The component's value before weighting.
+    pub value: f64,
+    /// Its weight.
+    pub weight: f64,
+    /// `weight × value`: its share of the score.
+    pub contribution: f64,
+}
+
+/// A word of a product's text that matches a request word.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductMatch {
+    /// `title` or `description`.
+    pub field: &'static str,
+    /// Bytes of the field.
+    pub span: Span,
+    /// The matching text.
+    pub text: String,
+}
+
+/// One recommended product with everything that explains it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecommendedItem {
+    /// 1-based rank.
+    pub rank: usize,
+    /// The product.
+    pub product: Product,
+    /// Total score (sum of the components' contributions).
+    pub score: f64,
+    /// The score's components.
+    pub components: Vec<Component>,
+    /// Attributions of the word-dependent score to the request's descriptive words, one
+    /// per requested method (Shapley first).
+    pub explanations: Vec<Explanation>,
+    /// Product words matching request words.
+    pub matches: Vec<ProductMatch>,
+    /// Attribution of the profile affinity to history events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_explanation: Option<Explanation>,
+    /// The sentence for people, with the evidence behind each claim.
+    pub narrative: Narrative,
+}
+
+/// The smallest change to the request that changes the top product.
+#[derive(Debug, Clone, Serialize)]
+pub struct Counterfactual {
+    /// Words whose removal changes the top product.
+    pub removed: Vec<String>,
+    /// The product that would then come first.
+    pub new_top: String,
+    /// Its title.
+    pub new_top_title: String,
+}
+
+/// Word-level attention of the request (rollout from `[CLS]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AttentionView {
+    /// Tokens of the request as the encoder saw it.
+    pub tokens: Vec<String>,
+    /// `[layer][head][query][key]` attention probabilities.
+    pub maps: Vec<Vec<Vec<Vec<f32>>>>,
+    /// Rollout attention from `[CLS]` pooled to the descriptive words.
+    pub explanation: Explanation,
+}
+
+/// Timing and cost of one answer.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct AnswerStats {
+    /// Products that passed the filters and were scored.
+    pub candidates: usize,
+    /// Distinct masked requests embedded for the word attributions.
+    pub model_evals: usize,
+    /// Wall time of retrieval and scoring, ms.
+    pub retrieval_ms: f64,
+    /// Wall time of all explanations, ms.
+    pub explain_ms: f64,
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendations {
+    /// The request as given.
+    pub request: String,
+    /// Its constraints and free text.
+    pub parsed: ParsedRequest,
+    /// Its words with their roles.
+    pub words: Vec<RequestWord>,
+    /// The recognised scene.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scene: Option<SceneResult>,
+    /// The products, best first.
+    pub items: Vec<RecommendedItem>,
+    /// Things the shopper should know (relaxed filters, unknown history items, ...).
+    pub notices: Vec<String>,
+    /// Whether filters were relaxed because nothing matched them.
+    pub relaxed: bool,
+    /// The smallest request change that changes the top product, when found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterfactual: Option<Counterfactual>,
+    /// Attention of the request, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention: Option<AttentionView>,
+    /// Cost.
+    pub stats: AnswerStats,
+}
+
+/// Recommends products of a catalog with a loaded encoder.
+pub struct Recommender<'a> {
+    catalog: &'a CatalogIndex,
+    encoder: &'a SentenceEncoder,
+    scenes: Option<&'a SceneRecognizer>,
+}
+
+/// The request's descriptive words and the per-word BM25 contributions.
+struct Query {
+    features: TextFeatures,
+    /// For each feature word, BM25 contribution by product position.
+    keyword: Vec<HashMap<usize, f64>>,
+    embedding: Vec<f32>,
+}
+
+impl Query {
+    fn keyword_raw(&self, product: usize, kept: impl Iterator<Item = usize>) -> f64 {
+        kept.map(|j| self.keyword[j].get(&product).copied().unwrap_or(0.0))
+            .sum()
+    }
+
+    fn text(&self, mask: &Mask) -> String {
+        self.features
+            .render(mask, &MaskingStrategy::Delete)
+            .unwrap_or_default()
+    }
+}
+
+fn saturate(bm25: f64) -> f64 {
+    bm25 / (bm25 + KEYWORD_HALF)
+}
+
+impl<'a> Recommender<'a> {
+    /// A recommender over `catalog`; with `scenes`, answers include the recognised scene.
+    pub fn new(
+        catalog: &'a CatalogIndex,
+        encoder: &'a SentenceEncoder,
+        scenes: Option<&'a SceneRecognizer>,
+    ) -> Self {
+        Self {
+            catalog,
+            encoder,
+            scenes,
+        }
+    }
+
+    /// Recommends products for `request`, personalised by `profile` when given.
+    pub fn recommend(
+        &self,
+        request: &str,
+        profile: Option<&Profile>,
+        options: &RecommendOptions,
+    ) -> Result<Recommendations> {
+        let started = Instant::now();
+        let request = request.trim();
+        if request.is_empty() {
+            bail!("the request is empty: describe what you are looking for");
+        }
+        let chars = request.chars().count();
+        if chars > options.limits.max_request_chars {
+            bail!(
+                "the request has {chars} characters, more than the limit of {}",
+                options.limits.max_request_chars
+            );
+        }
+        if options.k == 0 || options.k > options.limits.max_k {
+            bail!("k must be between 1 and {}", options.limits.max_k);
+        }
+        if self.catalog.is_empty() {
+            bail!("the catalog is empty: import products first (daogou catalog import FILE)");
+        }
+        let parsed = parse_request(request, self.catalog.vocabulary());
+        let (words, features) = self.split_words(&parsed);
+        let query = self.query(features)?;
+        let mut notices = Vec::new();
+        if query.features.num_features() == 0 {
+            notices.push(
+                "the request has only filters and no descriptive words; products are ranked by \
+                 price and profile alone"
+                    .to_string(),
+            );
+        } else if query.keyword.iter().all(HashMap::is_empty) {
+            notices.push(
+                "no request word appears in any product text; the ranking rests on meaning alone"
+                    .to_string(),
+            );
+        }
+        if let Some(p) = profile {
+            if !p.unknown_products.is_empty() {
+                notices.push(format!(
+                    "{} history event(s) name products this catalog does not have; they were skipped",
+                    p.unknown_products.len()
+                ));
+            }
+        }
+
+        let (mut ranked, relaxed) = self.rank(&parsed, &query, profile, options, &mut notices);
+        let candidates = ranked.len();
+        ranked.truncate(options.k);
+        let mut stats = AnswerStats {
+            candidates,
+            retrieval_ms: started.elapsed().as_secs_f64() * 1e3,
+            ..AnswerStats::default()
+        };
+        let scene = match self.scenes {
+            Some(recognizer) => {
+                let full = self
+                    .encoder
+                    .embed(&[request])?
+                    .pop()
+                    .context("no embedding")?;
+                Some(recognizer.recognize_embedding(&full))
+            }
+            None => None,
+        };
+
+        let explain_started = Instant::now();
+        let mut items: Vec<RecommendedItem> = ranked
+            .into_iter()
+            .enumerate()
+            .map(|(r, scored)| RecommendedItem {
+                rank: r + 1,
+                product: self.catalog.product(scored.index).clone(),
+                score: scored.components.iter().map(|c| c.contribution).sum(),
+                components: scored.components,
+                explanations: Vec::new(),
+                matches: self.matches(scored.index, &query),
+                profile_explanation: None,
+                narrative: Narrative::default(),
+            })
+            .collect();
+        let positions: Vec<usize> = items
+            .iter()
+            .filter_map(|i| self.catalog.position(&i.product.id))
+            .collect();
+        let mut counterfactual = None;
+        if query.features.num_features() > 0 && !items.is_empty() {
+            let word_part = self.explain_words(&query, &positions, options, &mut items)?;
+            stats.model_evals = word_part.0;
+            counterfactual = word_part.1;
+        }
+        if let Some(p) = profile {
+            let targets: Vec<(String, &[f32])> = positions
+                .iter()
+                .map(|&i| {
+                    (
+                        self.catalog.product(i).id.clone(),
+                        self.catalog.embedding(i),
+                    )
+                })
+                .collect();
+            for (item, e) in items
+                .iter_mut()
+                .zip(p.explain_affinity(&targets, options.seed)?)
+            {
+                item.profile_explanation = Some(e);
+            }
+        }
+        let attention =
+            if options.methods.contains(&Method::Attention) && query.features.num_features() > 0 {
+                Some(self.attention(&query)?)
+            } else {
+                None
+            };
+        for item in &mut items {
+            item.narrative = narrate(item, &parsed, options.weights);
+        }
+        stats.explain_ms = explain_started.elapsed().as_secs_f64() * 1e3;
+        Ok(Recommendations {
+            request: request.to_string(),
+            parsed,
+            words,
+            scene,
+            items,
+            notices,
+            relaxed,
+            counterfactual,
+            attention,
+            stats,
+        })
+    }
+
+    /// Splits the request into words; words inside price, "cheap" or explicit-brand
+    /// constraints are filters, the others are the descriptive features.
+    fn split_words(&self, parsed: &ParsedRequest) -> (Vec<RequestWord>, TextFeatures) {
+        let all = TextFeatures::new(&parsed.text);
+        let filter_spans: Vec<(Span, String)> = parsed
+            .constraints
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.kind,
+                    ConstraintKind::MaxPrice(_)
+                        | ConstraintKind::MinPrice(_)
+                        | ConstraintKind::PriceRange { .. }
+                        | ConstraintKind::Cheap
+                        | ConstraintKind::Brand { explicit: true, .. }
+                )
+            })
+            .map(|c| (c.span, c.describe()))
+            .collect();
+        let mut words = Vec::new();
+        let mut kept = Vec::new();
+        for w in all.words() {
+            let span = Span::new(w.byte_start, w.byte_end);
+            let constraint = filter_spans
+                .iter()
+                .find(|(s, _)| s.overlaps(&span))
+                .map(|(_, d)| d.clone());
+            let feature = constraint.is_none().then(|| {
+                kept.push(w.text.as_str());
+                kept.len() - 1
+            });
+            words.push(RequestWord {
+                text: w.text.clone(),
+                span,
+                feature,
+                constraint,
+            });
+        }
+        (words, TextFeatures::new(&kept.join(" ")))
+    }
+
+    fn query(&self, features: TextFeatures) -> Result<Query> {
+        let mut keyword = Vec::with_capacity(features.num_features());
+        for word in features.feature_names() {
+            let hits = self.catalog.keyword().search(&word, self.catalog.len())?;
+            keyword.push(
+                hits.into_iter()
+                    .map(|h| (h.index, f64::from(h.score)))
+                    .collect(),
+            );
+        }
+        let embedding = self
+            .encoder
+            .embed(&[features.text()])?
+            .pop()
+            .context("the encoder returned no embedding")?;
+        Ok(Query {
+            features,
+            keyword,
+            embedding,
+        })
+    }
+
+    fn passes(&self, i: usize, parsed: &ParsedRequest, relaxed: bool) -> bool {
+        if relaxed {
+            return true;
+        }
+        let product = self.catalog.product(i);
+        let (min, max) = parsed.price_bounds_usd();
+        if min.is_some() || max.is_some() {
+            let Some(price) = product.price.as_ref().map(|p| p.to_usd()) else {
+                return false;
+            };
+            if min.is_some_and(|m| price < m - 1e-9) || max.is_some_and(|m| price > m + 1e-9) {
+                return false;
+            }
+        }
+        let brands = parsed.explicit_brands();
+        brands.is_empty()
+            || product
+                .brand
+                .as_deref()
+                .is_some_and(|b| brands.iter().any(|w| w.eq_ignore_ascii_case(b)))
+    }
+
+    fn rank(
+        &self,
+        parsed: &ParsedRequest,
+        query: &Query,
+        profile: Option<&Profile>,
+        options: &RecommendOptions,
+        notices: &mut Vec<String>,
+    ) -> (Vec<Scored>, bool) {
+        for relaxed in [false, true] {
+            let keep = |i: usize| self.passes(i, parsed, relaxed);
+            let mut candidates: BTreeSet<usize> = self
+                .catalog
+                .nearest(&query.embedding, options.candidates, keep)
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect();
+            let mut by_keyword: HashMap<usize, f64> = HashMap::new();
+            for contributions in &query.keyword {
+                for (&i, &s) in contributions {
+                    *by_keyword.entry(i).or_default() += s;
+                }
+            }
+            let mut keyword_ranked: Vec<(usize, f64)> =
+                by_keyword.into_iter().filter(|&(i, _)| keep(i)).collect();
+            keyword_ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            candidates.extend(keyword_ranked.iter().take(options.candidates).map(|p| p.0));
+            if candidates.is_empty() {
+                continue;
+            }
+            if relaxed {
+                let filters: Vec<String> = parsed
+                    .constraints
+                    .iter()
+                    .filter(|c| {
+                        !matches!(
+                            c.kind,
+                            ConstraintKind::Category { .. }
+                                | ConstraintKind::Cheap
+                                | ConstraintKind::Brand {
+                                    explicit: false,
+                                    ..
+                                }
+                        )
+                    })
+                    .map(|c| c.describe())
+                    .collect();
+                notices.push(format!(
+                    "no product matches {}; showing the closest matches without that filter",
+                    filters.join(" and ")
+                ));
+            }
+            return (
+                self.score(&candidates, parsed, query, profile, options.weights),
+                relaxed,
+            );
+        }
+        (Vec::new(), false)
+    }
+
+    fn score(
+        &self,
+        candidates: &BTreeSet<usize>,
+        parsed: &ParsedRequest,
+        query: &Query,
+        profile: Option<&Profile>,
+        w: ScoreWeights,
+    ) -> Vec<Scored> {
+        let all_words = 0..query.features.num_features();
+        let price_fit = PriceFit::new(candidates, self.catalog, parsed, profile);
+        let mut scored: Vec<Scored> = candidates
+            .iter()
+            .map(|&i| {
+                let e = self.catalog.embedding(i);
+                let mut components = vec![
+                    component("semantic", dot(&query.embedding, e), w.semantic),
+                    component(
+                        "keyword",
+                        saturate(query.keyword_raw(i, all_words.clone())),
+                        w.keyword,
+                    ),
+                ];
+                if let Some(p) = profile.filter(|p| p.embedding.is_some()) {
+                    components.push(component("profile", p.affinity(e), w.profile));
+                }
+                if let Some(fit) = price_fit.fit(self.catalog.product(i)) {
+                    components.push(component("price", fit, w.price));
+                }
+                Scored {
+                    index: i,
+                    components,
+                }
+            })
+            .collect();
+        scored.sort_by(|a, b| {
+            b.total().total_cmp(&a.total()).then_with(|| {
+                self.catalog
+                    .product(a.index)
+                    .id
+                    .cmp(&self.catalog.product(b.index).id)
+            })
+        });
+        scored
+    }
+
+    /// Runs the word-attribution methods for all items at once; returns the number of
+    /// distinct model evaluations and the counterfactual.
+    fn explain_words(
+        &self,
+        query: &Query,
+        positions: &[usize],
+        options: &RecommendOptions,
+        items: &mut [RecommendedItem],
+    ) -> Result<(usize, Option<Counterfactual>)> {
+        let w = options.weights;
+        let m = query.features.num_features();
+        let targets: Vec<(usize, Vec<f32>)> = positions
+            .iter()
+            .map(|&i| (i, self.catalog.embedding(i).to_vec()))
+            .collect();
+        let perturb = |mask: &Mask| query.text(mask);
+        let score = |mask: &Mask, e: &[f32]| -> Vec<f64> {
+            targets
+                .iter()
+                .map(|(i, t)| {
+                    w.semantic * dot(e, t)
+                        + w.keyword * saturate(query.keyword_raw(*i, mask.present()))
+                })
+                .collect()
+        };
+        let model = TextScoreModel::new(
+            self.encoder,
+            m,
+            targets.len(),
+            Box::new(perturb),
+            Box::new(score),
+        );
+        let config = EvalConfig {
+            batch_size: 256,
+            parallel: false,
+            ..EvalConfig::default()
+        };
+        let names: Vec<String> = items.iter().map(|i| i.product.id.clone()).collect();
+        let mut evaluator = Evaluator::new(&model, config)?
+            .with_feature_names(query.features.feature_names())?
+            .with_target_names(names)?;
+        let auto = Auto {
+            seed: options.seed,
+            max_evals: Some(options.limits.max_evals),
+            ..Auto::default()
+        };
+        for method in &options.methods {
+            let explanations = match method {
+                Method::Shap => auto.explain(&mut evaluator)?,
+                Method::Lime => Lime {
+                    seed: options.seed,
+                    ..Lime::default()
+                }
+                .explain(&mut evaluator)?,
+                Method::Occlusion => Occlusion::default().explain(&mut evaluator)?,
+                Method::Ig => self.integrated_gradients(query, &targets, w)?,
+                Method::Attention => continue,
+            };
+            for (item, e) in items.iter_mut().zip(explanations) {
+                item.explanations.push(e);
+            }
+        }
+        let counterfactual = if m <= auto.exact_max_features {
+            self.counterfactual(query, items, &mut evaluator)?
+        } else {
+            None
+        };
+        Ok((evaluator.stats().evaluated, counterfactual))
+    }
+
+    fn integrated_gradients(
+        &self,
+        query: &Query,
+        targets: &[(usize, Vec<f32>)],
+        w: ScoreWeights,
+    ) -> Result<Vec<Explanation>> {
+        let ig = IntegratedGradients::default();
+        targets
+            .iter()
+            .map(|(i, t)| {
+                let model = EmbeddingSimilarity::new(self.encoder, query.features.text(), t)?;
+                let groups = model.word_groups(&query.features)?;
+                let input = model.input()?;
+                let baseline = model.baseline(EmbeddingBaseline::Pad)?;
+                let mut e = ig.explain(&model, &input, &baseline, &groups)?;
+                // Report on the same scale as the score: the semantic component's weight.
+                scale(&mut e, w.semantic);
+                e.target_name = Some(self.catalog.product(*i).id.clone());
+                e.notes.push(
+                    "explains the semantic component only (keyword matching has no gradient)"
+                        .into(),
+                );
+                Ok(e)
+            })
+            .collect()
+    }
+
+    fn attention(&self, query: &Query) -> Result<AttentionView> {
+        let analysis = self.encoder.analyze(query.features.text())?;
+        let maps = AttentionMaps::from_nested(&analysis.attentions)?;
+        let spans: Vec<(usize, usize)> = query
+            .features
+            .words()
+            .iter()
+            .map(|w| (w.byte_start, w.byte_end))
+            .collect();
+        let map = TokenWordMap::new(analysis.encoding.tokens_to_spans(&spans), spans.len())?;
+        let explanation = daogou_explain::attention_explanation(
+            &maps.rollout()?,
+            AttentionSource::FromToken(0),
+            Some((&map, daogou_explain::Pooling::Sum)),
+            Some(query.features.feature_names()),
+        )?;
+        Ok(AttentionView {
+            tokens: analysis.encoding.tokens.clone(),
+            maps: analysis.attentions,
+            explanation,
+        })
+    }
+
+    /// The fewest request words whose removal puts another of the shown products first,
+    /// read from the coalitions already evaluated (exact Shapley enumerates them all).
+    fn counterfactual(
+        &self,
+        query: &Query,
+        items: &[RecommendedItem],
+        evaluator: &mut Evaluator<'_>,
+    ) -> Result<Option<Counterfactual>> {
+        let m = query.features.num_features();
+        if items.len() < 2 {
+            return Ok(None);
+        }
+        // Parts of each score that do not depend on the request words.
+        let fixed: Vec<f64> = items
+            .iter()
+            .map(|item| {
+                item.components
+                    .iter()
+                    .filter(|c| c.name != "semantic" && c.name != "keyword")
+                    .map(|c| c.contribution)
+                    .sum()
+            })
+            .collect();
+        let mut masks: Vec<Mask> = (0..(1usize << m) - 1)
+            .map(|bits| {
+                let present: Vec<bool> = (0..m).map(|j| bits >> j & 1 == 1).collect();
+                Mask::from_bools(&present)
+            })
+            .filter(|mask| mask.count() > 0)
+            .collect();
+        masks.sort_by_key(|mask| std::cmp::Reverse(mask.count()));
+        let scores = evaluator.evaluate(&masks)?;
+        for (r, mask) in masks.iter().enumerate() {
+            let row = scores.row(r);
+            let best = (0..items.len())
+                .max_by(|&a, &b| (row[a] + fixed[a]).total_cmp(&(row[b] + fixed[b])))
+                .unwrap_or(0);
+            if best != 0 {
+                let names = query.features.feature_names();
+                let removed = (0..m)
+                    .filter(|&j| !mask.contains(j))
+                    .map(|j| names[j].clone())
+                    .collect();
+                return Ok(Some(Counterfactual {
+                    removed,
+                    new_top: items[best].product.id.clone(),
+                    new_top_title: items[best].product.title.clone(),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Title and description words of product `i` that share a term with the request.
+    fn matches(&self, i: usize, query: &Query) -> Vec<ProductMatch> {
+        let terms: BTreeSet<String> = analyze(query.features.text())
+            .into_iter()
+            .map(|t| t.term)
+            .collect();
+        let product = self.catalog.product(i);
+        let mut found = Vec::new();
+        for (field, text) in [
+            ("title", &product.title),
+            ("description", &product.description),
+        ] {
+            for t in analyze(text) {
+                if terms.contains(&t.term) {
+                    if let Some(slice) = t.span.slice(text) {
+                        found.push(ProductMatch {
+                            field,
+                            span: t.span,
+                            text: slice.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        found
+    }
+}
+
+fn scale(e: &mut Explanation, factor: f64) {
+    e.values.iter_mut().for_each(|v| *v *= factor);
+    e.base_value = e.base_value.map(|v| v * factor);
+    e.full_value = e.full_value.map(|v| v * factor);
+    e.completeness_delta = e.completeness_delta.map(|v| v * factor);
+}
+
+fn component(name: &'static str, value: f64, weight: f64) -> Component {
+    Component {
+        name,
+        value,
+        weight,
+        contribution: value * weight,
+    }
+}
+
+struct Scored {
+    index: usize,
+    components: Vec<Component>,
+}
+
+impl Scored {
+    fn total(&self) -> f64 {
+        self.components.iter().map(|c| c.contribution).sum()
+    }
+}
+
+/// How well a price suits the shopper: cheapness among the candidates when asked for,
+/// else closeness to the profile's price band.
+enum PriceFit {
+    Cheap(Vec<f64>),
+    Band { low: f64, high: f64 },
+    None,
+}
+
+impl PriceFit {
+    fn new(
+        candidates: &BTreeSet<usize>,
+        catalog: &CatalogIndex,
+        parsed: &ParsedRequest,
+        profile: Option<&Profile>,
+    ) -> Self {
+        if parsed.wants_cheap() {
+            let mut prices: Vec<f64> = candidates
+                .iter()
+                .filter_map(|&i| catalog.product(i).price.as_ref().map(|p| p.to_usd()))
+                .collect();
+            prices.sort_by(f64::total_cmp);
+            return PriceFit::Cheap(prices);
+        }
+        match profile.and_then(|p| p.price_band) {
+            Some(band) => PriceFit::Band {
+                low: band.low,
+                high: band.high,
+            },
+            None => PriceFit::None,
+        }
+    }
+
+    fn fit(&self, product: &Product) -> Option<f64> {
+        let price = product.price.as_ref().map(|p| p.to_usd());
+        match self {
+            PriceFit::None => None,
+            PriceFit::Cheap(prices) => Some(match price {
+                Some(p) if !prices.is_empty() => {
+                    1.0 - prices.partition_point(|&x| x < p) as f64 / prices.len() as f64
+                }
+                _ => 0.5,
+            }),
+            PriceFit::Band { low, high } => Some(match price {
+                Some(p) if p >= *low && p <= *high => 1.0,
+                Some(p) if p > 0.0 && *low > 0.0 => {
+                    let bound = if p < *low { *low } else { *high };
+                    (-(p / bound).ln().abs()).exp()
+                }
+                _ => 0.5,
+            }),
+        }
+    }
+}
