@@ -105,7 +105,8 @@ pub struct Limits {
     pub max_request_chars: usize,
     /// Most products per answer (default 100).
     pub max_k: usize,
-    /// Most model evaluations for the word attributions (default 4096).
+    /// Most model evaluations for the Shapley estimate, and LIME's sample count cap
+    /// (default 4096).
     pub max_evals: usize,
 }
 
@@ -694,6 +695,7 @@ impl<'a> Recommender<'a> {
                 Method::Shap => auto.explain(&mut evaluator)?,
                 Method::Lime => Lime {
                     seed: options.seed,
+                    num_samples: options.limits.max_evals.min(Lime::default().num_samples),
                     ..Lime::default()
                 }
                 .explain(&mut evaluator)?,
