@@ -19,6 +19,7 @@
 
 pub mod app;
 pub mod catalog;
+pub mod datasets;
 pub mod embed;
 pub mod index;
 pub mod keyword;

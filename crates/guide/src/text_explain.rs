@@ -1,5 +1,6 @@
-//! Explaining the similarity of any two texts word by word (the classic LIME example,
-//! generalised): the words of `text` are the features, `pair` is fixed.
+//! Explaining a score of any text word by word: its similarity to a second text, or a
+//! classification head's probability (the classic LIME example, "This product is
+//! amazing!"). The words of the text are the features.
 
 use std::collections::BTreeSet;
 
@@ -9,8 +10,8 @@ use daogou_explain::{
     IntegratedGradients, Lime, Mask, MaskingStrategy, Occlusion, Pooling, TextFeatures,
     TokenWordMap,
 };
-use daogou_model::explainable::{EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
-use daogou_model::SentenceEncoder;
+use daogou_model::explainable::{dot, EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
+use daogou_model::{ClassifierHead, SentenceEncoder};
 use serde::{Deserialize, Serialize};
 
 use crate::recommend::Method;
@@ -65,20 +66,147 @@ pub fn explain_pair(
     pair: &str,
     options: &TextExplainOptions,
 ) -> Result<PairExplanation> {
+    let target = encoder.embed(&[pair])?.pop().context("no embedding")?;
+    let run = explain_text(
+        encoder,
+        text,
+        &TextTarget::Similarity(target.clone()),
+        options,
+    )?;
+    let similarity = dot(&encoder.embed(&[text])?[0], &target);
+    Ok(PairExplanation {
+        text: text.to_string(),
+        pair: pair.to_string(),
+        similarity,
+        explanations: run.explanations,
+        tokens: run.tokens,
+        attentions: run.attentions,
+    })
+}
+
+/// The predicted class of a text, its probabilities, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassExplanation {
+    /// The explained text.
+    pub text: String,
+    /// The predicted class.
+    pub label: String,
+    /// Probability of every class, in the head's label order.
+    pub probabilities: Vec<(String, f64)>,
+    /// One explanation per method, of the predicted class's probability (Integrated
+    /// Gradients: of its log-odds against the runner-up class).
+    pub explanations: Vec<Explanation>,
+    /// Tokens of `text`, when attention was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Vec<String>>,
+    /// `[layer][head][query][key]`, when attention was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attentions: Option<Vec<Vec<Vec<Vec<f32>>>>>,
+}
+
+/// Classifies `text` with `head` and explains the predicted class.
+pub fn explain_class(
+    encoder: &SentenceEncoder,
+    head: &ClassifierHead,
+    text: &str,
+    options: &TextExplainOptions,
+) -> Result<ClassExplanation> {
+    ensure!(
+        head.model_id == encoder.model_id(),
+        "the head was trained on {}, but the loaded model is {}",
+        head.model_id,
+        encoder.model_id()
+    );
+    let embedding = encoder.embed(&[text])?.pop().context("no embedding")?;
+    let probabilities = head.predict_proba(&embedding);
+    let class = head.predict(&embedding);
+    let run = explain_text(encoder, text, &TextTarget::Class { head, class }, options)?;
+    Ok(ClassExplanation {
+        text: text.to_string(),
+        label: head.labels[class].clone(),
+        probabilities: head.labels.iter().cloned().zip(probabilities).collect(),
+        explanations: run.explanations,
+        tokens: run.tokens,
+        attentions: run.attentions,
+    })
+}
+
+/// What the explained score of a text is.
+pub enum TextTarget<'a> {
+    /// Cosine similarity to a fixed unit vector.
+    Similarity(Vec<f32>),
+    /// Probability of `class` under a classification head.
+    Class {
+        /// The head.
+        head: &'a ClassifierHead,
+        /// The explained class.
+        class: usize,
+    },
+}
+
+impl TextTarget<'_> {
+    fn score(&self, embedding: &[f32]) -> f64 {
+        match self {
+            TextTarget::Similarity(t) => dot(embedding, t),
+            TextTarget::Class { head, class } => head.predict_proba(embedding)[*class],
+        }
+    }
+
+    /// The direction Integrated Gradients integrates along: the target itself, or the
+    /// log-odds of the class against the runner-up.
+    fn gradient_direction(&self, embedding: &[f32]) -> (Vec<f32>, Option<String>) {
+        match self {
+            TextTarget::Similarity(t) => (t.clone(), None),
+            TextTarget::Class { head, class } => {
+                let probs = head.predict_proba(embedding);
+                let other = (0..probs.len())
+                    .filter(|c| c != class)
+                    .max_by(|a, b| probs[*a].total_cmp(&probs[*b]))
+                    .unwrap_or(0);
+                (
+                    head.log_odds_direction(*class, other),
+                    Some(format!(
+                        "explains the log-odds of {} against {} (the bias cancels out)",
+                        head.labels[*class], head.labels[other]
+                    )),
+                )
+            }
+        }
+    }
+}
+
+/// The explanations of one text and, for attention, its tokens and maps.
+pub struct TextRun {
+    /// One explanation per method, in method order.
+    pub explanations: Vec<Explanation>,
+    /// Tokens, when attention was asked for.
+    pub tokens: Option<Vec<String>>,
+    /// Attention maps, when attention was asked for.
+    pub attentions: Option<Vec<Vec<Vec<Vec<f32>>>>>,
+}
+
+/// Runs the requested methods on the words of `text` for `target`.
+pub fn explain_text(
+    encoder: &SentenceEncoder,
+    text: &str,
+    target: &TextTarget<'_>,
+    options: &TextExplainOptions,
+) -> Result<TextRun> {
     let features = TextFeatures::new(text);
     ensure!(
         features.num_features() > 0,
         "the text to explain has no words"
     );
-    let target = encoder.embed(&[pair])?.pop().context("no embedding")?;
     let perturb_features = features.clone();
     let masking = options.masking.clone();
     let perturb = move |mask: &Mask| perturb_features.render(mask, &masking).unwrap_or_default();
-    let model = TextScoreModel::similarity(
+    let score = |_: &Mask, e: &[f32]| vec![target.score(e)];
+    let model = TextScoreModel::new(
         encoder,
         features.num_features(),
+        1,
         Box::new(perturb),
-        vec![target.clone()],
+        Box::new(score),
     );
     let config = EvalConfig {
         batch_size: 256,
@@ -87,9 +215,11 @@ pub fn explain_pair(
     };
     let mut evaluator =
         Evaluator::new(&model, config)?.with_feature_names(features.feature_names())?;
-    let mut explanations = Vec::new();
-    let mut similarity = None;
-    let (mut tokens, mut attentions) = (None, None);
+    let mut run = TextRun {
+        explanations: Vec::new(),
+        tokens: None,
+        attentions: None,
+    };
     for method in &options.methods {
         let explanation = match method {
             Method::Shap => Auto {
@@ -101,22 +231,27 @@ pub fn explain_pair(
             .pop(),
             Method::Lime => Lime {
                 seed: options.seed,
+                num_samples: options.max_evals.min(Lime::default().num_samples),
                 ..Lime::default()
             }
             .explain(&mut evaluator)?
             .pop(),
             Method::Occlusion => Occlusion::default().explain(&mut evaluator)?.pop(),
             Method::Ig => {
-                let gradient_model = EmbeddingSimilarity::new(encoder, text, &target)?;
+                let embedding = encoder.embed(&[text])?.pop().context("no embedding")?;
+                let (direction, note) = target.gradient_direction(&embedding);
+                let gradient_model = EmbeddingSimilarity::new(encoder, text, &direction)?;
                 let groups = gradient_model.word_groups(&features)?;
                 let input = gradient_model.input()?;
                 let baseline = gradient_model.baseline(EmbeddingBaseline::Pad)?;
-                Some(IntegratedGradients::default().explain(
+                let mut e = IntegratedGradients::default().explain(
                     &gradient_model,
                     &input,
                     &baseline,
                     &groups,
-                )?)
+                )?;
+                e.notes.extend(note);
+                Some(e)
             }
             Method::Attention => {
                 let analysis = encoder.analyze(text)?;
@@ -134,26 +269,12 @@ pub fn explain_pair(
                     Some((&map, Pooling::Sum)),
                     Some(features.feature_names()),
                 )?;
-                tokens = Some(analysis.encoding.tokens);
-                attentions = Some(analysis.attentions);
+                run.tokens = Some(analysis.encoding.tokens);
+                run.attentions = Some(analysis.attentions);
                 Some(e)
             }
         };
-        if let Some(e) = explanation {
-            similarity = similarity.or(e.full_value);
-            explanations.push(e);
-        }
+        run.explanations.extend(explanation);
     }
-    let similarity = match similarity {
-        Some(s) => s,
-        None => daogou_model::explainable::dot(&encoder.embed(&[text])?[0], &target),
-    };
-    Ok(PairExplanation {
-        text: text.to_string(),
-        pair: pair.to_string(),
-        similarity,
-        explanations,
-        tokens,
-        attentions,
-    })
+    Ok(run)
 }

@@ -16,6 +16,7 @@ pub mod encoder;
 pub mod error;
 pub mod explainable;
 pub mod fetch;
+pub mod head;
 pub mod pooling;
 pub mod tokenize;
 
@@ -23,5 +24,6 @@ pub use bert::{BertModel, BertOutput, ComputePath, ForwardOptions};
 pub use config::BertConfig;
 pub use encoder::{Analysis, SentenceEncoder};
 pub use error::{ModelError, Result};
+pub use head::{ClassifierHead, HeadMetrics, TrainOptions};
 pub use pooling::Pooling;
 pub use tokenize::{Encoding, TextTokenizer, TruncationPolicy};
