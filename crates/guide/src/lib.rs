@@ -27,6 +27,7 @@ pub mod narrate;
 pub mod profile;
 pub mod recommend;
 pub mod request;
+pub mod reviews;
 pub mod scene;
 pub mod store;
 mod text;
