@@ -1,4 +1,6 @@
-//! The crate's error type.
+//! The crate's error types.
+
+use std::path::PathBuf;
 
 use thiserror::Error;
 
@@ -88,6 +90,48 @@ impl ExplainError {
         ExplainError::InvalidParameter {
             param,
             reason: reason.into(),
+        }
+    }
+}
+
+/// Errors of the data readers ([`crate::eraser`], [`crate::metrics::ranking::Qrels`]).
+#[derive(Debug, Error)]
+pub enum DataError {
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A line of a file is malformed or inconsistent.
+    #[error("{}:{line}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl DataError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn parse(path: &std::path::Path, line: usize, message: impl Into<String>) -> Self {
+        DataError::Parse {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
         }
     }
 }

@@ -22,6 +22,10 @@
 //! attention; [`TextFeatures`] turns a query into word features and perturbed texts.
 //! All methods return [`Explanation`]s (JSON-serialisable).
 //!
+//! [`metrics`] grades explanations (faithfulness against a random baseline, agreement
+//! and stability, plausibility against human rationales) and recommendation rankings
+//! (nDCG, MRR, recall, precision); [`eraser`] reads ERASER rationale data sets.
+//!
 //! Randomised methods take a `seed` and use ChaCha, so results do not depend on the
 //! number of threads.
 //!
@@ -65,6 +69,7 @@
 
 mod attention;
 mod auto;
+pub mod eraser;
 mod error;
 mod evaluator;
 mod explanation;
@@ -73,6 +78,7 @@ mod lime;
 mod linalg;
 mod mask;
 mod method;
+pub mod metrics;
 mod model;
 mod occlusion;
 mod shapley;
@@ -80,7 +86,7 @@ mod text;
 
 pub use attention::{attention_explanation, AttentionMaps, AttentionSource, TokenMatrix};
 pub use auto::{Auto, AutoChoice, AutoPlan};
-pub use error::ExplainError;
+pub use error::{DataError, ExplainError};
 pub use evaluator::{EvalConfig, EvalStats, Evaluator, Scores};
 pub use explanation::{Explanation, FeatureValue, LocalModel};
 pub use gradients::groups::FeatureGroups;
