@@ -2,7 +2,9 @@
 //! every claim pointing at the number behind it.
 //!
 //! Claims, in order:
-//! 1. request words: the descriptive words whose Shapley value is positive and at least
+//! 1. request words: the descriptive words whose attribution (the Shapley values, else the
+//!    first other requested method; never attention, which is not a score attribution) is
+//!    positive and at least
 //!    [`WORD_SHARE`] of the positive attribution mass (and at least [`MIN_ATTRIBUTION`]);
 //! 2. product evidence: product title (else description) words matching request words;
 //! 3. filters the product satisfies (price bounds, explicit brand);
@@ -100,9 +102,12 @@ pub fn narrate(item: &RecommendedItem, parsed: &ParsedRequest, weights: ScoreWei
     Narrative { sentence, claims }
 }
 
-/// The request words that clear the thresholds in the Shapley explanation, largest first.
+/// The request words that clear the thresholds in the Shapley explanation (else the first
+/// other score attribution), largest first.
 pub fn notable_words(item: &RecommendedItem) -> Vec<Evidence> {
-    let Some(e) = item.explanations.iter().find(|e| e.method.contains("shap")) else {
+    let shapley = item.explanations.iter().find(|e| e.method.contains("shap"));
+    let Some(e) = shapley.or_else(|| item.explanations.iter().find(|e| e.method != "attention"))
+    else {
         return Vec::new();
     };
     let positive: f64 = e.values.iter().filter(|v| **v > 0.0).sum();

@@ -1,0 +1,154 @@
+//! JSON errors: every error response is `{"error": "message", ...details}` with a 4xx or
+//! 5xx status, including the ones axum produces itself (unknown method, rejected bodies).
+
+use std::any::Any;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{Map, Value};
+
+use crate::routes::ROUTES;
+
+/// An error answered as JSON.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    details: Map<String, Value>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    /// An error with a status and a message for the client.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            details: Map::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// `422`: the body is well-formed JSON of the right shape but its values are refused.
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
+    /// `422` with the whole cause chain of an error the guide returned.
+    pub fn guide(err: &anyhow::Error) -> Self {
+        Self::unprocessable(format!("{err:#}"))
+    }
+
+    /// `500` without internal details (they go to stderr).
+    pub fn internal(context: &str) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal error while {context}; see the server log"),
+        )
+    }
+
+    /// `503` while the guide is loading.
+    pub fn loading() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the model is still loading; retry in a few seconds (GET /api/health says when it is ready)",
+        )
+        .with_detail("status", "loading")
+        .with_header(RETRY_AFTER, HeaderValue::from_static("2"))
+    }
+
+    /// `401` with a `WWW-Authenticate` challenge.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message).with_header(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"daogou\""),
+        )
+    }
+
+    /// Adds a field to the JSON body.
+    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// Adds a response header.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = Map::new();
+        body.insert("error".into(), Value::String(self.message));
+        body.extend(self.details);
+        let mut response = (self.status, Json(Value::Object(body))).into_response();
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}
+
+/// Largest non-JSON error body [`json_errors`] reads to reuse as the message.
+const MAX_PLAIN_ERROR: usize = 16 * 1024;
+
+/// Middleware: rewrites error responses that are not JSON (axum's own 405 and
+/// rejections) into `{"error": ...}`, keeping status and headers.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_PLAIN_ERROR)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if status == StatusCode::METHOD_NOT_ALLOWED {
+        let allowed: Vec<&str> = ROUTES
+            .iter()
+            .filter(|(_, p)| *p == path)
+            .map(|(m, _)| *m)
+            .collect();
+        format!(
+            "method {method} is not allowed on {path}; use {}",
+            allowed.join(" or ")
+        )
+    } else if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    let body = serde_json::json!({ "error": message }).to_string();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// The response to a handler panic (used with `CatchPanicLayer`).
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    eprintln!("daogou: a request handler panicked: {detail}");
+    ApiError::internal("answering the request").into_response()
+}

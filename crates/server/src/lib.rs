@@ -1,0 +1,39 @@
+//! `daogou serve`: an HTTP API and a web page over one shared [`Guide`](daogou_guide::Guide).
+//!
+//! **Endpoints** (all JSON; the full contract is served at `GET /api/openapi.json`):
+//! `POST /api/recommend`, `POST /api/explain`, `POST /api/scene`, `POST /api/profile`,
+//! `POST /api/catalog/import` (API key), `GET /api/health`, `GET /api/metrics`,
+//! `GET /api/openapi.json`, and the page at `GET /`.
+//!
+//! **Lifecycle.** The server listens at once and loads the guide on a background thread;
+//! until it is ready the guide endpoints answer `503` with `{"error", "status": "loading"}`
+//! and `GET /api/health` reports `"loading"` ([`state`]).
+//!
+//! **Concurrency.** One loaded guide is shared by every request through an `Arc`. Guide
+//! work is CPU-bound, so it runs on tokio's blocking pool, and at most
+//! [`Limits::max_concurrent`] jobs run at once: a request that cannot get a slot within
+//! [`Limits::queue_wait`] is answered `429` instead of queueing forever.
+//!
+//! **Imports** rebuild and swap: an import opens a fresh guide from the same configuration
+//! (the store on disk), imports into it and swaps it in, so requests never wait for an
+//! import; requests already running finish on the guide they started with. One import runs
+//! at a time (`409` otherwise).
+//!
+//! **Errors** are always `{"error": "..."}` with a 4xx/5xx status ([`error`]); the server
+//! never panics on input (and a panic anywhere becomes a JSON `500`).
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+mod server;
+pub mod state;
+
+pub use auth::ApiKey;
+pub use limits::Limits;
+pub use routes::app;
+pub use server::{run, serve, ServerConfig};
+pub use state::{AppState, Loader, Settings};

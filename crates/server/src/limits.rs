@@ -1,0 +1,98 @@
+//! What one request may ask for and how long it may take.
+
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// Server limits. Requests over a limit are refused with a 4xx naming the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest JSON request body (default 1 MiB); larger bodies get `413`.
+    pub max_body_bytes: usize,
+    /// Largest catalog import body (default 32 MiB).
+    pub max_import_bytes: usize,
+    /// Time limit of one request, body included (default 60 s); then `503`.
+    pub request_timeout: Duration,
+    /// Time limit of one catalog import (default 10 min).
+    pub import_timeout: Duration,
+    /// Guide jobs (recommendations, explanations, scenes, profiles) running at once
+    /// (default: the number of CPU cores).
+    pub max_concurrent: usize,
+    /// How long a request waits for a free job slot before `429` (default 10 s).
+    pub queue_wait: Duration,
+    /// Most products per recommendation (default and maximum 100).
+    pub max_k: usize,
+    /// Longest request, text or pair in characters (default 1000).
+    pub max_text_chars: usize,
+    /// Most history events per request (default 200).
+    pub max_history_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let guide = daogou_guide::recommend::Limits::default();
+        Self {
+            max_body_bytes: 1 << 20,
+            max_import_bytes: 32 << 20,
+            request_timeout: Duration::from_secs(60),
+            import_timeout: Duration::from_secs(600),
+            max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            queue_wait: Duration::from_secs(10),
+            max_k: guide.max_k,
+            max_text_chars: guide.max_request_chars,
+            max_history_events: 200,
+        }
+    }
+}
+
+impl Limits {
+    /// Checks a text field: not blank, at most [`Limits::max_text_chars`] characters.
+    pub fn text(&self, field: &str, value: &str) -> Result<(), ApiError> {
+        if value.trim().is_empty() {
+            return Err(ApiError::unprocessable(format!("\"{field}\" is empty")));
+        }
+        let chars = value.chars().count();
+        if chars > self.max_text_chars {
+            return Err(ApiError::unprocessable(format!(
+                "\"{field}\" has {chars} characters, more than the limit of {}",
+                self.max_text_chars
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks the number of products asked for.
+    pub fn k(&self, k: usize) -> Result<usize, ApiError> {
+        if k == 0 || k > self.max_k {
+            return Err(ApiError::unprocessable(format!(
+                "\"k\" must be between 1 and {}, not {k}",
+                self.max_k
+            )));
+        }
+        Ok(k)
+    }
+}
+
+/// Middleware: answers `503` when the request (reading its body included) takes longer than
+/// the duration in the state. Guide work already started on the blocking pool finishes in
+/// the background and keeps its job slot until then.
+pub async fn timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the request took longer than the server's limit of {} s; try fewer \
+                 explanation methods or a smaller k",
+                limit.as_secs_f64()
+            ),
+        )
+        .with_detail("status", "timeout")
+        .into_response(),
+    }
+}

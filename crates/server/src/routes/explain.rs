@@ -1,0 +1,54 @@
+//! `POST /api/explain`: word attributions of the similarity of a text to another.
+
+use axum::extract::State;
+use axum::Json;
+use daogou_guide::text_explain::{PairExplanation, TextExplainOptions};
+use daogou_guide::Method;
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// The body of `POST /api/explain`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainBody {
+    /// The text whose words are explained.
+    text: String,
+    /// The text it is compared with.
+    pair: String,
+    /// Methods (default: all five).
+    #[serde(default)]
+    methods: Option<Vec<Method>>,
+    /// Seed of every sampled method (default 0).
+    #[serde(default)]
+    seed: Option<u64>,
+}
+
+/// Explains cos(text, pair) over the words of `text`.
+pub async fn explain(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ExplainBody>,
+) -> Result<Json<PairExplanation>, ApiError> {
+    let limits = state.settings().limits;
+    limits.text("text", &body.text)?;
+    limits.text("pair", &body.pair)?;
+    let mut options = TextExplainOptions {
+        seed: body.seed.unwrap_or(0),
+        ..TextExplainOptions::default()
+    };
+    if let Some(methods) = body.methods {
+        if methods.is_empty() {
+            return Err(ApiError::unprocessable(
+                "\"methods\" is empty: name at least one of shap, lime, occlusion, ig, attention",
+            ));
+        }
+        options.methods = methods.into_iter().collect();
+    }
+    let (text, pair) = (body.text, body.pair);
+    let answer = state
+        .run(move |guide| guide.explain_pair(&text, &pair, &options))
+        .await?;
+    Ok(Json(answer))
+}

@@ -1,0 +1,96 @@
+//! The router: every route, its limits and the layers around it.
+
+pub(crate) mod catalog;
+mod explain;
+mod history;
+mod page;
+mod profile;
+mod recommend;
+mod scene;
+mod system;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::X_CONTENT_TYPE_OPTIONS;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::error::{json_errors, panic_response, ApiError};
+use crate::limits::timeout;
+use crate::metrics::track;
+use crate::state::AppState;
+
+/// Every route as `(method, path)`; the OpenAPI document and the metrics follow this list.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/static/app.css"),
+    ("GET", "/static/app.js"),
+    ("GET", "/api/health"),
+    ("GET", "/api/metrics"),
+    ("GET", "/api/openapi.json"),
+    ("POST", "/api/recommend"),
+    ("POST", "/api/explain"),
+    ("POST", "/api/scene"),
+    ("POST", "/api/profile"),
+    ("POST", "/api/catalog/import"),
+];
+
+/// The whole application over `state`.
+pub fn app(state: AppState) -> Router {
+    let limits = state.settings().limits;
+    let guide = Router::new()
+        .route("/api/recommend", post(recommend::recommend))
+        .route("/api/explain", post(explain::explain))
+        .route("/api/scene", post(scene::scene))
+        .route("/api/profile", post(profile::profile))
+        .route_layer(middleware::from_fn_with_state(
+            limits.request_timeout,
+            timeout,
+        ));
+    let import = Router::new()
+        .route("/api/catalog/import", post(catalog::import))
+        .layer(DefaultBodyLimit::max(limits.max_import_bytes))
+        .route_layer(middleware::from_fn_with_state(
+            limits.import_timeout,
+            timeout,
+        ));
+    Router::new()
+        .route("/", get(page::index))
+        .route("/static/app.css", get(page::css))
+        .route("/static/app.js", get(page::js))
+        .route("/api/health", get(system::health))
+        .route("/api/metrics", get(system::metrics))
+        .route("/api/openapi.json", get(system::openapi))
+        .merge(guide)
+        .merge(import)
+        .fallback(not_found)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(no_sniff))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state)
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route for {} {}; the API is described at GET /api/openapi.json",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+/// Middleware: browsers must not guess content types.
+async fn no_sniff(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}

@@ -1,0 +1,689 @@
+//! The HTTP API over a real socket on 127.0.0.1 (ephemeral port), with the cached model
+//! (fetched on first use) and the demo catalog in temporary data directories.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Barrier, OnceLock};
+use std::time::Duration;
+
+use daogou_guide::{Guide, GuideConfig};
+use daogou_server::routes::ROUTES;
+use daogou_server::{app, ApiKey, AppState, Limits, Loader, Settings};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// A guide over the demo catalog, shared by the tests of this file (loading takes seconds).
+fn guide() -> Arc<Guide> {
+    static GUIDE: OnceLock<(TempDir, Arc<Guide>)> = OnceLock::new();
+    let (_, guide) = GUIDE.get_or_init(|| {
+        let dir = TempDir::new().expect("temp dir");
+        let guide = open(&dir).expect("opening the guide");
+        (dir, Arc::new(guide))
+    });
+    Arc::clone(guide)
+}
+
+fn open(dir: &TempDir) -> anyhow::Result<Guide> {
+    let config = GuideConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..GuideConfig::default()
+    };
+    Guide::open(&config, &mut |_| {})
+}
+
+/// A loader for states whose guide is installed directly.
+fn no_loader() -> Loader {
+    Arc::new(|| anyhow::bail!("this test installs its guide"))
+}
+
+fn settings(limits: Limits) -> Settings {
+    Settings {
+        limits,
+        api_key: None,
+    }
+}
+
+/// A ready state over the shared guide.
+fn ready(settings: Settings) -> AppState {
+    let state = AppState::new(settings, no_loader());
+    state.install(guide());
+    state
+}
+
+/// A server on an ephemeral port, stopped when dropped.
+struct Server {
+    base: String,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Server {
+    fn start(state: AppState) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let addr: SocketAddr = listener.local_addr().expect("address");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, app(state)).await.expect("serve");
+        });
+        Self {
+            base: format!("http://{addr}"),
+            runtime: Some(runtime),
+        }
+    }
+
+    /// Sends a request; returns status, the response headers we look at, and the JSON body.
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Answer {
+        let mut request = ureq::request(method, &format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(300));
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let result = match body {
+            Some(bytes) => request.send_bytes(bytes),
+            None => request.call(),
+        };
+        let response = match result {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let header = |name: &str| response.header(name).map(str::to_string);
+        let (content_type, retry_after, www_authenticate, csp) = (
+            header("content-type").unwrap_or_default(),
+            header("retry-after"),
+            header("www-authenticate"),
+            header("content-security-policy"),
+        );
+        let text = response.into_string().expect("body");
+        let json = if content_type.starts_with("application/json") {
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{path}: invalid JSON {e}: {text}"))
+        } else {
+            Value::Null
+        };
+        Answer {
+            status,
+            content_type,
+            retry_after,
+            www_authenticate,
+            csp,
+            text,
+            json,
+        }
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        self.send("GET", path, &[], None)
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Answer {
+        self.send(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            Some(body.to_string().as_bytes()),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    content_type: String,
+    retry_after: Option<String>,
+    www_authenticate: Option<String>,
+    csp: Option<String>,
+    text: String,
+    json: Value,
+}
+
+impl Answer {
+    /// Asserts the status and that the body is a JSON error with a message.
+    fn error(&self, status: u16) -> &str {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert!(
+            self.content_type.starts_with("application/json"),
+            "{self:?}"
+        );
+        let message = self.json["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error message: {self:?}"));
+        assert!(!message.is_empty());
+        message
+    }
+}
+
+#[test]
+fn answers_503_while_loading_and_health_says_when_ready() {
+    let state = AppState::new(Settings::default(), no_loader());
+    let server = Server::start(state.clone());
+    let health = server.get("/api/health");
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json["status"], "loading");
+    for (path, body) in [
+        ("/api/recommend", json!({ "request": "tent" })),
+        ("/api/scene", json!({ "request": "tent" })),
+        ("/api/explain", json!({ "text": "tent", "pair": "camping" })),
+        ("/api/profile", json!({ "history": [] })),
+    ] {
+        let answer = server.post(path, &body);
+        answer.error(503);
+        assert_eq!(answer.json["status"], "loading");
+        assert!(answer.retry_after.is_some());
+    }
+
+    state.install(guide());
+    let health = server.get("/api/health");
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json["status"], "ok");
+    assert!(health.json["products"].as_u64().is_some_and(|n| n > 0));
+    assert!(health.json["model"].is_string());
+}
+
+#[test]
+fn a_failed_load_is_reported_by_health() {
+    let state = AppState::new(
+        Settings::default(),
+        Arc::new(|| anyhow::bail!("no model here")),
+    );
+    let server = Server::start(state.clone());
+    state.spawn_load(|_| {}).join().expect("loader thread");
+    let health = server.get("/api/health");
+    assert_eq!(health.status, 503);
+    assert_eq!(health.json["status"], "failed");
+    assert!(server
+        .post("/api/recommend", &json!({ "request": "tent" }))
+        .error(503)
+        .contains("no model here"));
+}
+
+#[test]
+fn recommend_returns_explained_items() {
+    let server = Server::start(ready(Settings::default()));
+    let answer = server.post(
+        "/api/recommend",
+        &json!({
+            "request": "warm waterproof jacket for hiking under 200 dollars",
+            "k": 3,
+            "explain": ["shap", "lime", "attention"],
+            "seed": 7
+        }),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let items = answer.json["items"].as_array().expect("items");
+    assert_eq!(items.len(), 3);
+    let words = answer.json["words"].as_array().expect("words");
+    let features = words.iter().filter(|w| w["feature"].is_u64()).count();
+    assert!(
+        words
+            .iter()
+            .any(|w| w["text"] == "200"
+                && w["constraint"].as_str().is_some_and(|c| c.contains("200")))
+    );
+    for item in items {
+        let explanations = item["explanations"].as_array().expect("explanations");
+        assert_eq!(explanations.len(), 2, "shap and lime");
+        for e in explanations {
+            assert_eq!(e["values"].as_array().map(Vec::len), Some(features));
+        }
+        assert!(item["product"]["price"]["amount"]
+            .as_f64()
+            .is_some_and(|p| p <= 200.0));
+        assert!(item["narrative"]["sentence"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()));
+        assert!(item["components"].as_array().is_some_and(|c| c.len() >= 2));
+    }
+    let attention = &answer.json["attention"];
+    assert!(attention["tokens"].as_array().is_some_and(|t| t.len() > 2));
+    assert!(attention["maps"].as_array().is_some_and(|l| !l.is_empty()));
+    assert!(answer.json["scene"]["ranking"].is_array());
+
+    let personal = server.post(
+        "/api/recommend",
+        &json!({
+            "request": "jacket",
+            "k": 2,
+            "explain": [],
+            "history": [{ "timestamp": "2026-01-01", "kind": "bought", "product_id": "out-001" }]
+        }),
+    );
+    assert_eq!(personal.status, 200, "{}", personal.text);
+    let item = &personal.json["items"][0];
+    assert!(item["components"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|c| c["name"] == "profile")));
+    assert!(item["explanations"].as_array().is_some_and(Vec::is_empty));
+}
+
+#[test]
+fn explain_scene_and_profile_answer() {
+    let server = Server::start(ready(Settings::default()));
+    let explained = server.post(
+        "/api/explain",
+        &json!({ "text": "red running shoes", "pair": "sneakers for jogging", "methods": ["shap", "occlusion"] }),
+    );
+    assert_eq!(explained.status, 200, "{}", explained.text);
+    assert_eq!(
+        explained.json["explanations"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(explained.json["similarity"].is_f64());
+
+    let scene = server.post(
+        "/api/scene",
+        &json!({ "request": "a birthday gift for my mom" }),
+    );
+    assert_eq!(scene.status, 200, "{}", scene.text);
+    assert!(scene.json["ranking"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty()));
+    assert!(scene.json["explanation"]["values"].is_array());
+
+    let profile = server.post(
+        "/api/profile",
+        &json!({ "history": [
+            { "timestamp": "2026-01-01", "kind": "bought", "product_id": "out-001" },
+            { "timestamp": "2026-01-02", "kind": "searched", "query": "tent" }
+        ] }),
+    );
+    assert_eq!(profile.status, 200, "{}", profile.text);
+    assert_eq!(profile.json["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn malformed_json_is_400_with_a_json_body() {
+    let server = Server::start(ready(Settings::default()));
+    for body in [&b"{\"request\": "[..], b"not json", b""] {
+        let answer = server.send(
+            "POST",
+            "/api/recommend",
+            &[("Content-Type", "application/json")],
+            Some(body),
+        );
+        answer.error(400);
+    }
+}
+
+#[test]
+fn wrong_types_and_refused_values_are_4xx() {
+    let server = Server::start(ready(Settings::default()));
+    for body in [
+        json!({ "request": 5 }),
+        json!({ "request": "tent", "k": "ten" }),
+        json!({ "request": "tent", "k": -1 }),
+        json!({ "request": "tent", "explain": ["magic"] }),
+        json!({ "request": "tent", "surprise": true }),
+        json!([1, 2, 3]),
+        json!({}),
+    ] {
+        server.post("/api/recommend", &body).error(422);
+    }
+    for (body, needle) in [
+        (json!({ "request": "tent", "k": 101 }), "between 1 and 100"),
+        (json!({ "request": "tent", "k": 0 }), "between 1 and 100"),
+        (json!({ "request": "   " }), "empty"),
+        (json!({ "request": "a".repeat(1001) }), "limit of 1000"),
+        (
+            json!({ "request": "tent", "history": [{ "timestamp": 1, "kind": "bought" }] }),
+            "history[0]",
+        ),
+        (json!({ "request": "tent", "history": ["x"] }), "history[0]"),
+    ] {
+        let message = server.post("/api/recommend", &body).error(422).to_string();
+        assert!(message.contains(needle), "{message}");
+    }
+    server
+        .post("/api/explain", &json!({ "text": "tent" }))
+        .error(422);
+    server
+        .post(
+            "/api/explain",
+            &json!({ "text": "tent", "pair": "camp", "methods": [] }),
+        )
+        .error(422);
+    server
+        .post(
+            "/api/scene",
+            &json!({ "request": "tent", "explain": "yes" }),
+        )
+        .error(422);
+    server
+        .post("/api/profile", &json!({ "history": {} }))
+        .error(422);
+    server
+        .send(
+            "POST",
+            "/api/recommend",
+            &[("Content-Type", "text/plain")],
+            Some(b"{}"),
+        )
+        .error(415);
+}
+
+#[test]
+fn oversized_bodies_are_413() {
+    let limits = Limits {
+        max_body_bytes: 4096,
+        ..Limits::default()
+    };
+    let server = Server::start(ready(settings(limits)));
+    let body = json!({ "request": "x".repeat(16 * 1024) });
+    assert!(server
+        .post("/api/recommend", &body)
+        .error(413)
+        .contains("4096"));
+}
+
+#[test]
+fn unknown_routes_and_methods_are_json_errors() {
+    let server = Server::start(ready(Settings::default()));
+    assert!(server
+        .get("/api/nothing")
+        .error(404)
+        .contains("/api/nothing"));
+    server.get("/favicon.ico").error(404);
+    server.get("/api/recommend").error(405);
+    server.post("/api/health", &json!({})).error(405);
+    server.send("DELETE", "/", &[], None).error(405);
+}
+
+#[test]
+fn catalog_import_requires_the_api_key() {
+    const CATALOG: &str = concat!(
+        r#"{"id": "test-1", "title": "Zephyr Kite for Beach Days", "description": "A stunt kite.", "price": 42}"#,
+        "\n",
+        r#"{"id": "test-2", "title": "Kite Line Spool", "price": "$9.50"}"#,
+        "\n",
+        "not json\n",
+    );
+    let jsonl = [("Content-Type", "application/x-ndjson")];
+
+    // No key configured: writes are refused and the message says how to configure one.
+    let server = Server::start(ready(Settings::default()));
+    let message = server
+        .send(
+            "POST",
+            "/api/catalog/import",
+            &jsonl,
+            Some(CATALOG.as_bytes()),
+        )
+        .error(403)
+        .to_string();
+    assert!(
+        message.contains("--api-key-file") && message.contains("DAOGOU_API_KEY"),
+        "{message}"
+    );
+    drop(server);
+
+    let dir = TempDir::new().expect("temp dir");
+    let data_dir = dir.path().to_path_buf();
+    let loader: Loader = Arc::new(move || {
+        let config = GuideConfig {
+            data_dir: Some(data_dir.clone()),
+            ..GuideConfig::default()
+        };
+        Guide::open(&config, &mut |_| {})
+    });
+    let settings = Settings {
+        limits: Limits::default(),
+        api_key: Some(ApiKey::new("test-key-123").expect("key")),
+    };
+    let state = AppState::new(settings, loader);
+    state
+        .spawn_load(|outcome| assert!(outcome.is_ok()))
+        .join()
+        .expect("load");
+    let server = Server::start(state);
+    let before = server.get("/api/health").json["products"]
+        .as_u64()
+        .expect("products");
+
+    let missing = server.send(
+        "POST",
+        "/api/catalog/import",
+        &jsonl,
+        Some(CATALOG.as_bytes()),
+    );
+    missing.error(401);
+    assert!(missing.www_authenticate.is_some());
+    for wrong in [
+        ("Authorization", "Bearer nope"),
+        ("X-Api-Key", "test-key-12"),
+        ("Authorization", "Bearer test-key-1234"),
+    ] {
+        let headers = [jsonl[0], wrong];
+        server
+            .send(
+                "POST",
+                "/api/catalog/import",
+                &headers,
+                Some(CATALOG.as_bytes()),
+            )
+            .error(403);
+    }
+    let csv = [
+        ("Content-Type", "text/plain"),
+        ("X-Api-Key", "test-key-123"),
+    ];
+    server
+        .send(
+            "POST",
+            "/api/catalog/import",
+            &csv,
+            Some(CATALOG.as_bytes()),
+        )
+        .error(415);
+    let key = [jsonl[0], ("Authorization", "Bearer test-key-123")];
+    server
+        .send("POST", "/api/catalog/import", &key, Some(b" \n"))
+        .error(422);
+
+    let imported = server.send(
+        "POST",
+        "/api/catalog/import",
+        &key,
+        Some(CATALOG.as_bytes()),
+    );
+    assert_eq!(imported.status, 200, "{}", imported.text);
+    assert_eq!(imported.json["imported"], 2);
+    assert_eq!(imported.json["skipped"][0]["line"], 3);
+    assert_eq!(imported.json["products"].as_u64(), Some(before + 2));
+    assert_eq!(
+        server.get("/api/health").json["products"].as_u64(),
+        Some(before + 2)
+    );
+
+    // The swapped-in guide knows the new products.
+    let answer = server.post(
+        "/api/recommend",
+        &json!({ "request": "stunt kite for the beach", "k": 1 }),
+    );
+    assert_eq!(
+        answer.json["items"][0]["product"]["id"], "test-1",
+        "{}",
+        answer.text
+    );
+
+    // Same catalog again with the other header: nothing changes.
+    let again = [jsonl[0], ("X-Api-Key", "test-key-123")];
+    let unchanged = server.send(
+        "POST",
+        "/api/catalog/import",
+        &again,
+        Some(CATALOG.as_bytes()),
+    );
+    assert_eq!(unchanged.status, 200, "{}", unchanged.text);
+    assert_eq!(unchanged.json["unchanged"], 2);
+
+    // CSV with an explicit column mapping.
+    let csv_key = [("Content-Type", "text/csv"), ("X-Api-Key", "test-key-123")];
+    let csv_body = b"sku,name,cost\ntest-3,Tiny Kite Keyring,3.00\n";
+    let mapped = server.send(
+        "POST",
+        "/api/catalog/import?id=sku&title=name&price=cost",
+        &csv_key,
+        Some(csv_body),
+    );
+    assert_eq!(mapped.status, 200, "{}", mapped.text);
+    assert_eq!(mapped.json["imported"], 1);
+    server
+        .send(
+            "POST",
+            "/api/catalog/import?colour=red",
+            &csv_key,
+            Some(csv_body),
+        )
+        .error(400);
+}
+
+#[test]
+fn concurrent_requests_all_succeed() {
+    let limits = Limits {
+        max_concurrent: 2,
+        queue_wait: Duration::from_secs(120),
+        ..Limits::default()
+    };
+    let server = Arc::new(Server::start(ready(settings(limits))));
+    let barrier = Arc::new(Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let (server, barrier) = (Arc::clone(&server), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                let request = [
+                    "warm winter jacket",
+                    "running shoes",
+                    "coffee grinder",
+                    "gift for dad",
+                ][i % 4];
+                server.post("/api/recommend", &json!({ "request": request, "k": 3 }))
+            })
+        })
+        .collect();
+    for thread in threads {
+        let answer = thread.join().expect("client thread");
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_eq!(answer.json["items"].as_array().map(Vec::len), Some(3));
+    }
+    let metrics = server.get("/api/metrics");
+    let recommend = metrics.json["endpoints"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["endpoint"] == "POST /api/recommend"))
+        .expect("recommend metrics");
+    assert_eq!(recommend["requests"], 8);
+    assert_eq!(recommend["errors"], 0);
+    assert!(recommend["latency_ms"]["p95"]
+        .as_f64()
+        .is_some_and(|p| p > 0.0));
+    assert_eq!(metrics.json["jobs"]["limit"], 2);
+}
+
+#[test]
+fn a_saturated_server_answers_429_instead_of_queueing() {
+    let limits = Limits {
+        max_concurrent: 1,
+        queue_wait: Duration::ZERO,
+        ..Limits::default()
+    };
+    let server = Arc::new(Server::start(ready(settings(limits))));
+    let barrier = Arc::new(Barrier::new(6));
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let (server, barrier) = (Arc::clone(&server), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                server.post(
+                    "/api/recommend",
+                    &json!({ "request": "warm waterproof jacket for hiking", "explain": ["shap", "lime"] }),
+                )
+            })
+        })
+        .collect();
+    let answers: Vec<Answer> = threads
+        .into_iter()
+        .map(|t| t.join().expect("client"))
+        .collect();
+    let busy: Vec<&Answer> = answers.iter().filter(|a| a.status == 429).collect();
+    assert!(!busy.is_empty(), "no request was refused");
+    assert!(answers.iter().any(|a| a.status == 200));
+    for answer in busy {
+        answer.error(429);
+        assert_eq!(answer.json["status"], "busy");
+        assert!(answer.retry_after.is_some());
+    }
+}
+
+#[test]
+fn slow_requests_time_out_with_503() {
+    let limits = Limits {
+        request_timeout: Duration::from_millis(1),
+        ..Limits::default()
+    };
+    let server = Server::start(ready(settings(limits)));
+    let answer = server.post(
+        "/api/recommend",
+        &json!({ "request": "warm waterproof jacket" }),
+    );
+    answer.error(503);
+    assert_eq!(answer.json["status"], "timeout");
+}
+
+#[test]
+fn openapi_document_parses_and_lists_every_route() {
+    let server = Server::start(ready(Settings::default()));
+    let doc = server.get("/api/openapi.json");
+    assert_eq!(doc.status, 200);
+    assert!(doc.json["openapi"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("3.")));
+    let paths = doc.json["paths"].as_object().expect("paths");
+    for (method, path) in ROUTES {
+        let operation = &paths[*path][method.to_lowercase()];
+        assert!(operation["responses"]["200"].is_object(), "{method} {path}");
+        if *method == "GET" {
+            assert_eq!(server.get(path).status, 200, "GET {path}");
+        }
+    }
+}
+
+#[test]
+fn the_page_and_its_assets_are_served() {
+    let server = Server::start(AppState::new(Settings::default(), no_loader()));
+    let page = server.get("/");
+    assert_eq!(page.status, 200);
+    assert!(page.content_type.starts_with("text/html"));
+    assert!(page.text.contains("/static/app.js"));
+    assert!(page
+        .csp
+        .as_deref()
+        .is_some_and(|c| c.contains("script-src 'self'")));
+    let script = server.get("/static/app.js");
+    assert!(script.content_type.starts_with("text/javascript"));
+    assert!(
+        !script.text.contains(".innerHTML"),
+        "data must never go through innerHTML"
+    );
+    assert!(server
+        .get("/static/app.css")
+        .content_type
+        .starts_with("text/css"));
+}

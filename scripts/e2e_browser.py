@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""Drives daogou's web page in headless Chromium through chromedriver's WebDriver HTTP API
+(standard library only) and checks what a shopper sees. Called by scripts/e2e-browser."""
+
+import argparse
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+CHROME_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--window-size=1440,900",
+]
+REQUEST = "warm waterproof jacket for hiking under 200 dollars"
+HOSTILE = 'jacket <img src=x onerror="window.__pwned=1"> under 100 dollars'
+
+
+class Failure(Exception):
+    """A check failed."""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WebDriver:
+    def __init__(self, base):
+        self.base = base
+        self.session = None
+
+    def call(self, method, path, body=None, timeout=60):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.base + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.load(response).get("value")
+        except urllib.error.HTTPError as e:
+            raise Failure(f"WebDriver {method} {path}: {e.code} {e.read()[:500]!r}") from e
+
+    def start(self, chromium, profile):
+        value = self.call(
+            "POST",
+            "/session",
+            {
+                "capabilities": {
+                    "alwaysMatch": {
+                        "browserName": "chrome",
+                        "goog:chromeOptions": {
+                            "binary": chromium,
+                            "args": CHROME_FLAGS + [f"--user-data-dir={profile}"],
+                        },
+                    }
+                }
+            },
+            timeout=120,
+        )
+        self.session = value["sessionId"]
+
+    def s(self, path):
+        return f"/session/{self.session}{path}"
+
+    def get(self, url):
+        self.call("POST", self.s("/url"), {"url": url})
+
+    def js(self, script, *args):
+        return self.call("POST", self.s("/execute/sync"), {"script": script, "args": list(args)})
+
+    def find(self, css):
+        value = self.call("POST", self.s("/element"), {"using": "css selector", "value": css})
+        return value[ELEMENT]
+
+    def type(self, css, text):
+        element = self.find(css)
+        self.call("POST", self.s(f"/element/{element}/clear"), {})
+        self.call("POST", self.s(f"/element/{element}/value"), {"text": text})
+
+    def click(self, css):
+        self.call("POST", self.s(f"/element/{self.find(css)}/click"), {})
+
+    def wait(self, script, what, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = self.js(script)
+            if value:
+                return value
+            time.sleep(0.25)
+        raise Failure(f"timed out after {timeout} s waiting for {what}")
+
+    def screenshot(self, path, width=1440):
+        """The whole page at `width` CSS pixels (through the DevTools protocol, which can
+        capture beyond the viewport; the visible viewport when that is not available)."""
+        self.js("window.scrollTo(0, 0);")
+        height = self.js(
+            "return Math.ceil(Math.min(document.documentElement.scrollHeight, 12000));"
+        )
+        self.call("POST", self.s("/window/rect"), {"width": width, "height": 900})
+        time.sleep(0.3)
+        try:
+            shot = self.call(
+                "POST",
+                self.s("/goog/cdp/execute"),
+                {
+                    "cmd": "Page.captureScreenshot",
+                    "params": {
+                        "format": "png",
+                        "captureBeyondViewport": True,
+                        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+                    },
+                },
+            )["data"]
+        except Failure:
+            shot = self.call("GET", self.s("/screenshot"))
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(shot))
+
+    def quit(self):
+        if self.session:
+            try:
+                self.call("DELETE", self.s(""), timeout=20)
+            except Exception:  # the browser may already be gone
+                pass
+
+
+def submit(driver, text, timeout):
+    """Types a request, submits it and waits for the answer (or an error)."""
+    driver.js("document.querySelector('#results').replaceChildren();")
+    driver.type("#request", text)
+    driver.click("#submit")
+    driver.wait(
+        "return document.querySelectorAll('article.product').length > 0"
+        " || !document.querySelector('#error').hidden;",
+        "the recommendations",
+        timeout,
+    )
+    error = driver.js(
+        "const e = document.querySelector('#error'); return e.hidden ? null : e.textContent;"
+    )
+    if error:
+        raise Failure(f"the page shows an error: {error}")
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+    print(f"  ok: {message}")
+
+
+def run(driver, url, timeout, screenshot):
+    driver.get(url)
+    driver.wait(
+        "return !document.querySelector('#submit').disabled;",
+        "the model to load (submit button enabled)",
+        timeout,
+    )
+    print("  ok: page loaded and the model is ready")
+
+    # XSS: the request comes back in the answer and must be shown as text.
+    submit(driver, HOSTILE, timeout)
+    injected = driver.js(
+        "return { pwned: window.__pwned === 1,"
+        " imgs: document.querySelectorAll('main img').length,"
+        " shown: document.querySelector('.results-title').textContent };"
+    )
+    check(
+        not injected["pwned"] and injected["imgs"] == 0 and "<img" in injected["shown"],
+        "markup in a request is shown as text, never executed",
+    )
+
+    submit(driver, REQUEST, timeout)
+    facts = driver.js(
+        """
+        const cards = [...document.querySelectorAll('article.product')];
+        const first = cards[0];
+        const coloured = [...first.querySelectorAll('.word')]
+          .filter(w => w.style.background && w.title);
+        return {
+          cards: cards.length,
+          coloured: coloured.map(w => w.querySelector('.word-text').textContent),
+          filters: [...first.querySelectorAll('.filter .filter-label')].map(f => f.textContent),
+          marks: [...first.querySelectorAll('mark.match')].map(m => m.textContent),
+          sentence: first.querySelector('.narrative').textContent,
+          bars: first.querySelectorAll('.bar-row').length,
+          scene: document.querySelector('.scene-name')?.textContent || '',
+          legend: !document.querySelector('#legend').hidden,
+        };
+        """
+    )
+    print(f"  facts: {json.dumps(facts, ensure_ascii=False)}")
+    check(facts["cards"] >= 1, f"{facts['cards']} product cards shown")
+    check(len(facts["coloured"]) >= 3, "request words are highlighted by attribution")
+    check(any("200" in f for f in facts["filters"]), "the price words are shown as a filter")
+    check(len(facts["marks"]) >= 1, "matched words are highlighted in the product text")
+    check(facts["sentence"].startswith("Recommended"), "the explanation sentence is shown")
+    check(facts["bars"] >= 2, "the score components are drawn as bars")
+    check(facts["scene"] != "", "the scene is shown")
+    check(facts["legend"], "the colour legend is shown")
+
+    driver.click("article.product .attention-toggle")
+    cells = driver.wait(
+        "return document.querySelectorAll('article.product .heatmap rect').length;",
+        "the attention heatmap",
+        10,
+    )
+    check(cells > 4, f"the attention heatmap is drawn ({cells} cells)")
+    changed = driver.js(
+        """
+        const select = document.querySelector('article.product .head-select');
+        const before = [...document.querySelectorAll('article.product .heatmap rect')]
+          .map(r => r.getAttribute('fill')).join();
+        select.value = '3';
+        select.dispatchEvent(new Event('change'));
+        const after = [...document.querySelectorAll('article.product .heatmap rect')]
+          .map(r => r.getAttribute('fill')).join();
+        return before !== after;
+        """
+    )
+    check(changed, "choosing another head redraws the heatmap")
+
+    driver.screenshot(screenshot)
+    print(f"  ok: screenshot written to {screenshot}")
+
+    # Another method: LIME colours the words too.
+    driver.click("label[for=m-lime]")
+    driver.wait(
+        "return (document.querySelector('.legend-title')?.textContent || '').includes('lime')"
+        " && document.querySelectorAll('article.product').length > 0;",
+        "the LIME answer",
+        timeout,
+    )
+    lime = driver.js(
+        "return [...document.querySelectorAll('article.product')[0].querySelectorAll('.word')]"
+        ".filter(w => w.title.includes('lime')).length;"
+    )
+    check(lime >= 3, "switching to LIME re-explains the words")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--profile", required=True, help="a new, empty Chromium profile dir")
+    parser.add_argument("--screenshot", required=True)
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromedriver", default="chromedriver")
+    parser.add_argument("--timeout", type=float, default=120)
+    args = parser.parse_args()
+
+    port = free_port()
+    log = open(os.path.join(args.profile + ".chromedriver.log"), "w")
+    driver_process = subprocess.Popen(
+        [args.chromedriver, f"--port={port}"], stdout=log, stderr=subprocess.STDOUT
+    )
+    driver = WebDriver(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                if driver.call("GET", "/status", timeout=5).get("ready"):
+                    break
+            except (OSError, Failure):
+                pass
+            if time.time() > deadline:
+                raise Failure("chromedriver did not start")
+            time.sleep(0.2)
+        driver.start(args.chromium, args.profile)
+        run(driver, args.url, args.timeout, args.screenshot)
+    except Failure as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        try:
+            driver.screenshot(args.screenshot.replace(".png", "-failure.png"))
+        except Exception:
+            pass
+        return 1
+    finally:
+        driver.quit()
+        driver_process.terminate()
+        try:
+            driver_process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            driver_process.kill()
+        log.close()
+    print("e2e browser test passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
