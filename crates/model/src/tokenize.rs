@@ -2,9 +2,10 @@
 //! from tokens back to character offsets and words that word-level explanations need.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
-use tokenizers::{Tokenizer, TruncationParams};
+use tokenizers::{PostProcessor, Tokenizer, TruncationDirection};
 
 use crate::error::{ModelError, Result};
 
@@ -77,11 +78,13 @@ pub struct Batch {
     pub attention_mask: Tensor,
 }
 
-/// A tokenizer bound to a model's length limit.
+/// A tokenizer bound to a model's length limit. Clones share the underlying tokenizer
+/// (a large vocabulary such as XLM-R's 250k pieces takes a few hundred MB).
 #[derive(Clone)]
 pub struct TextTokenizer {
-    plain: Tokenizer,
-    truncating: Tokenizer,
+    tokenizer: Arc<Tokenizer>,
+    /// Special tokens the post-processor adds to a single text (`[CLS]`, `[SEP]`).
+    added: usize,
     max_len: usize,
     pad_id: u32,
     policy: TruncationPolicy,
@@ -93,24 +96,21 @@ impl TextTokenizer {
         if !path.is_file() {
             return Err(ModelError::MissingFile(path.to_path_buf()));
         }
-        let mut plain = Tokenizer::from_file(path).map_err(|e| ModelError::Malformed {
+        let mut tokenizer = Tokenizer::from_file(path).map_err(|e| ModelError::Malformed {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        plain.with_padding(None);
-        plain
+        // Padding is done by `batch`, truncation by `encode_batch`.
+        tokenizer.with_padding(None);
+        tokenizer
             .with_truncation(None)
             .map_err(|e| ModelError::Tokenizer(e.to_string()))?;
-        let mut truncating = plain.clone();
-        truncating
-            .with_truncation(Some(TruncationParams {
-                max_length: max_len,
-                ..Default::default()
-            }))
-            .map_err(|e| ModelError::Tokenizer(e.to_string()))?;
+        let added = tokenizer
+            .get_post_processor()
+            .map_or(0, |p| p.added_tokens(false));
         Ok(Self {
-            plain,
-            truncating,
+            tokenizer: Arc::new(tokenizer),
+            added,
             max_len,
             pad_id,
             policy: TruncationPolicy::default(),
@@ -130,7 +130,7 @@ impl TextTokenizer {
 
     /// The id of a token of the vocabulary, such as `[MASK]`.
     pub fn token_id(&self, token: &str) -> Option<u32> {
-        self.plain.token_to_id(token)
+        self.tokenizer.token_to_id(token)
     }
 
     /// Tokenises one text.
@@ -141,27 +141,32 @@ impl TextTokenizer {
             .expect("one encoding per text"))
     }
 
-    /// Tokenises several texts (in parallel).
+    /// Tokenises several texts (in parallel). Texts over the limit keep their first tokens
+    /// and the special tokens, as `tokenizers`' own truncation does, or are refused.
     pub fn encode_batch(&self, texts: &[&str]) -> Result<Vec<Encoding>> {
-        let encodings = self
-            .truncating
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| ModelError::Tokenizer(e.to_string()))?;
-        encodings
-            .into_iter()
-            .zip(texts)
-            .map(|(enc, text)| {
-                let truncated = !enc.get_overflowing().is_empty();
-                if truncated && self.policy == TruncationPolicy::Refuse {
-                    let full = self
-                        .plain
-                        .encode(*text, true)
-                        .map_err(|e| ModelError::Tokenizer(e.to_string()))?;
-                    return Err(ModelError::TooLong {
-                        tokens: full.len(),
-                        limit: self.max_len,
-                    });
+        let tokenizer_error = |e: tokenizers::Error| ModelError::Tokenizer(e.to_string());
+        let raw = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), false)
+            .map_err(tokenizer_error)?;
+        let room = self.max_len.saturating_sub(self.added);
+        raw.into_iter()
+            .map(|mut enc| {
+                let truncated = enc.len() > room;
+                if truncated {
+                    if self.policy == TruncationPolicy::Refuse {
+                        return Err(ModelError::TooLong {
+                            tokens: enc.len() + self.added,
+                            limit: self.max_len,
+                        });
+                    }
+                    enc.truncate(room, 0, TruncationDirection::Right);
+                    enc.take_overflowing();
                 }
+                let enc = self
+                    .tokenizer
+                    .post_process(enc, None, true)
+                    .map_err(tokenizer_error)?;
                 Ok(Encoding {
                     ids: enc.get_ids().to_vec(),
                     type_ids: enc.get_type_ids().to_vec(),
