@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use daogou_model::fetch::{Fetcher, MINILM_L6_V2};
+use daogou_model::fetch::{default_spec, Fetcher};
 use daogou_model::SentenceEncoder;
 use serde::Serialize;
 
@@ -61,7 +61,7 @@ impl Guide {
     /// catalog into an empty store, and embeds whatever is not embedded yet.
     pub fn open(config: &GuideConfig, progress: &mut dyn FnMut(OpenEvent)) -> Result<Self> {
         let resolved = Fetcher::new()
-            .resolve(config.model_dir.as_deref(), &MINILM_L6_V2)
+            .resolve(config.model_dir.as_deref(), default_spec()?)
             .context("finding the model")?;
         let encoder = SentenceEncoder::load(&resolved.dir)
             .with_context(|| format!("loading the model from {}", resolved.dir.display()))?;

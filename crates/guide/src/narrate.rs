@@ -18,7 +18,7 @@
 use serde::Serialize;
 
 use crate::recommend::{RecommendedItem, ScoreWeights};
-use crate::request::{ConstraintKind, ParsedRequest};
+use crate::request::ParsedRequest;
 
 /// A word is named when its attribution is at least this share of all positive attribution.
 pub const WORD_SHARE: f64 = 0.15;
@@ -197,14 +197,7 @@ fn filter_claims(item: &RecommendedItem, parsed: &ParsedRequest) -> Vec<Claim> {
             let filter = parsed
                 .constraints
                 .iter()
-                .filter(|c| {
-                    matches!(
-                        c.kind,
-                        ConstraintKind::MaxPrice(_)
-                            | ConstraintKind::MinPrice(_)
-                            | ConstraintKind::PriceRange { .. }
-                    )
-                })
+                .filter(|c| c.is_price())
                 .map(|c| c.describe())
                 .collect::<Vec<_>>()
                 .join(", ");

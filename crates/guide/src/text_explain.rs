@@ -254,27 +254,36 @@ pub fn explain_text(
                 Some(e)
             }
             Method::Attention => {
-                let analysis = encoder.analyze(text)?;
-                let maps = AttentionMaps::from_nested(&analysis.attentions)?;
-                let spans: Vec<(usize, usize)> = features
-                    .words()
-                    .iter()
-                    .map(|w| (w.byte_start, w.byte_end))
-                    .collect();
-                let map =
-                    TokenWordMap::new(analysis.encoding.tokens_to_spans(&spans), spans.len())?;
-                let e = daogou_explain::attention_explanation(
-                    &maps.rollout()?,
-                    AttentionSource::FromToken(0),
-                    Some((&map, Pooling::Sum)),
-                    Some(features.feature_names()),
-                )?;
-                run.tokens = Some(analysis.encoding.tokens);
-                run.attentions = Some(analysis.attentions);
+                let (e, tokens, maps) = word_attention(encoder, &features)?;
+                run.tokens = Some(tokens);
+                run.attentions = Some(maps);
                 Some(e)
             }
         };
         run.explanations.extend(explanation);
     }
     Ok(run)
+}
+
+/// Attention rollout from `[CLS]` pooled (summed) to the words of `features`, with the
+/// tokens and the raw `[layer][head][query][key]` maps it came from.
+pub fn word_attention(
+    encoder: &SentenceEncoder,
+    features: &TextFeatures,
+) -> Result<(Explanation, Vec<String>, Vec<Vec<Vec<Vec<f32>>>>)> {
+    let analysis = encoder.analyze(features.text())?;
+    let maps = AttentionMaps::from_nested(&analysis.attentions)?;
+    let spans: Vec<(usize, usize)> = features
+        .words()
+        .iter()
+        .map(|w| (w.byte_start, w.byte_end))
+        .collect();
+    let map = TokenWordMap::new(analysis.encoding.tokens_to_spans(&spans), spans.len())?;
+    let explanation = daogou_explain::attention_explanation(
+        &maps.rollout()?,
+        AttentionSource::FromToken(0),
+        Some((&map, Pooling::Sum)),
+        Some(features.feature_names()),
+    )?;
+    Ok((explanation, analysis.encoding.tokens, analysis.attentions))
 }

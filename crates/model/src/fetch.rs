@@ -224,6 +224,21 @@ pub fn spec_by_name(name: &str) -> Option<&'static ModelSpec> {
     })
 }
 
+/// The model to use when none is named: `$DAOGOU_MODEL` (a name [`spec_by_name`] knows,
+/// e.g. `multilingual-e5-small` for Chinese text), else all-MiniLM-L6-v2.
+pub fn default_spec() -> Result<&'static ModelSpec> {
+    match std::env::var("DAOGOU_MODEL") {
+        Ok(name) if !name.trim().is_empty() => spec_by_name(name.trim()).ok_or_else(|| {
+            let known: Vec<&str> = KNOWN_MODELS.iter().map(|s| s.name).collect();
+            ModelError::InvalidInput(format!(
+                "DAOGOU_MODEL={name} is not a known model (known: {})",
+                known.join(", ")
+            ))
+        }),
+        _ => Ok(&MINILM_L6_V2),
+    }
+}
+
 /// Where a resolved model came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -62,6 +62,16 @@ pub struct Constraint {
 }
 
 impl Constraint {
+    /// Whether it bounds the price (at most, at least, or a range).
+    pub fn is_price(&self) -> bool {
+        matches!(
+            self.kind,
+            ConstraintKind::MaxPrice(_)
+                | ConstraintKind::MinPrice(_)
+                | ConstraintKind::PriceRange { .. }
+        )
+    }
+
     /// How the guide uses it: `filter` (price bounds, explicit brands: products that fail
     /// are excluded), `preference` ("cheap": scored, not excluded) or `hint` (categories and
     /// bare brand mentions: their words stay in the text that is matched).
