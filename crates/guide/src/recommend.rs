@@ -28,8 +28,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use daogou_explain::{
-    AttentionMaps, AttentionSource, Auto, EvalConfig, Evaluator, Explainer, Explanation,
-    IntegratedGradients, Lime, Mask, MaskingStrategy, Occlusion, TextFeatures, TokenWordMap,
+    Auto, EvalConfig, Evaluator, Explainer, Explanation, IntegratedGradients, Lime, Mask,
+    MaskingStrategy, Occlusion, TextFeatures,
 };
 use daogou_model::explainable::{dot, EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
 use daogou_model::SentenceEncoder;
@@ -40,8 +40,9 @@ use crate::index::CatalogIndex;
 use crate::keyword::analyze;
 use crate::narrate::{narrate, Narrative};
 use crate::profile::Profile;
-use crate::request::{parse_request, ConstraintKind, ParsedRequest};
+use crate::request::{parse_request, ParsedRequest};
 use crate::scene::{SceneRecognizer, SceneResult};
+use crate::text_explain::word_attention;
 use crate::Span;
 
 /// BM25 score at which the keyword component reaches one half.
@@ -462,16 +463,7 @@ impl<'a> Recommender<'a> {
         let filter_spans: Vec<(Span, String)> = parsed
             .constraints
             .iter()
-            .filter(|c| {
-                matches!(
-                    c.kind,
-                    ConstraintKind::MaxPrice(_)
-                        | ConstraintKind::MinPrice(_)
-                        | ConstraintKind::PriceRange { .. }
-                        | ConstraintKind::Cheap
-                        | ConstraintKind::Brand { explicit: true, .. }
-                )
-            })
+            .filter(|c| c.role() != "hint")
             .map(|c| (c.span, c.describe()))
             .collect();
         let mut words = Vec::new();
@@ -499,10 +491,10 @@ impl<'a> Recommender<'a> {
     fn query(&self, features: TextFeatures) -> Result<Query> {
         let mut keyword = Vec::with_capacity(features.num_features());
         for word in features.feature_names() {
-            let hits = self.catalog.keyword().search(&word, self.catalog.len())?;
+            let hits = self.catalog.keyword().scores(&word, self.catalog.len())?;
             keyword.push(
                 hits.into_iter()
-                    .map(|h| (h.index, f64::from(h.score)))
+                    .map(|(index, score)| (index, f64::from(score)))
                     .collect(),
             );
         }
@@ -573,17 +565,7 @@ impl<'a> Recommender<'a> {
                 let filters: Vec<String> = parsed
                     .constraints
                     .iter()
-                    .filter(|c| {
-                        !matches!(
-                            c.kind,
-                            ConstraintKind::Category { .. }
-                                | ConstraintKind::Cheap
-                                | ConstraintKind::Brand {
-                                    explicit: false,
-                                    ..
-                                }
-                        )
-                    })
+                    .filter(|c| c.role() == "filter")
                     .map(|c| c.describe())
                     .collect();
                 notices.push(format!(
@@ -743,24 +725,10 @@ impl<'a> Recommender<'a> {
     }
 
     fn attention(&self, query: &Query) -> Result<AttentionView> {
-        let analysis = self.encoder.analyze(query.features.text())?;
-        let maps = AttentionMaps::from_nested(&analysis.attentions)?;
-        let spans: Vec<(usize, usize)> = query
-            .features
-            .words()
-            .iter()
-            .map(|w| (w.byte_start, w.byte_end))
-            .collect();
-        let map = TokenWordMap::new(analysis.encoding.tokens_to_spans(&spans), spans.len())?;
-        let explanation = daogou_explain::attention_explanation(
-            &maps.rollout()?,
-            AttentionSource::FromToken(0),
-            Some((&map, daogou_explain::Pooling::Sum)),
-            Some(query.features.feature_names()),
-        )?;
+        let (explanation, tokens, maps) = word_attention(self.encoder, &query.features)?;
         Ok(AttentionView {
-            tokens: analysis.encoding.tokens.clone(),
-            maps: analysis.attentions,
+            tokens,
+            maps,
             explanation,
         })
     }

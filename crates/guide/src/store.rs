@@ -67,6 +67,17 @@ pub enum StoreError {
     /// Stored data cannot be decoded.
     #[error("corrupt store: {0}")]
     Corrupt(String),
+    /// A write failed for lack of space or an I/O error.
+    #[error(
+        "cannot write database {path:?}: the disk may be full, a file size limit reached or \
+         the disk failing; free some space and retry (committed data is intact)"
+    )]
+    WriteFailed {
+        /// The database path.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
     /// Any other SQLite error.
     #[error("sqlite: {0}")]
     Sqlite(rusqlite::Error),
@@ -415,6 +426,45 @@ impl Store {
         })
     }
 
+    /// Checks the database file (SQLite's `integrity_check`) and that every product has
+    /// at least one embedding: what a crash or a kill must never break.
+    pub fn check_integrity(&self) -> Result<(), StoreError> {
+        let fail = |e| sql_error(&self.path, e);
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(fail)?;
+        if verdict != "ok" {
+            return Err(StoreError::Corrupt(format!("integrity check: {verdict}")));
+        }
+        let unembedded: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM products p
+                 WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.product_id = p.id)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        if unembedded > 0 {
+            return Err(StoreError::Corrupt(format!(
+                "{unembedded} products have no embedding"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The connection, for tables other modules of this crate keep in the same database
+    /// ([`crate::history_store`]).
+    pub(crate) fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// An SQLite error of this database as a [`StoreError`].
+    pub(crate) fn error(&self, e: rusqlite::Error) -> StoreError {
+        sql_error(&self.path, e)
+    }
+
     /// Vectors already stored for `model_id` must have the embedder's dimension.
     fn check_dim(&self, model_id: &str, dim: usize) -> Result<(), StoreError> {
         let stored: Option<i64> = self
@@ -553,9 +603,32 @@ fn is_read_only(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ReadOnly)
 }
 
+/// Out of space (`SQLITE_FULL`), or an I/O error while writing, syncing or growing a file
+/// (what `EFBIG` from a file size limit and `ENOSPC` in the middle of a write become).
+fn is_write_failure(e: &rusqlite::Error) -> bool {
+    use rusqlite::ffi;
+    let rusqlite::Error::SqliteFailure(f, _) = e else {
+        return false;
+    };
+    f.code == ErrorCode::DiskFull
+        || [
+            ffi::SQLITE_IOERR_WRITE,
+            ffi::SQLITE_IOERR_FSYNC,
+            ffi::SQLITE_IOERR_DIR_FSYNC,
+            ffi::SQLITE_IOERR_TRUNCATE,
+            ffi::SQLITE_IOERR_SHMSIZE,
+        ]
+        .contains(&f.extended_code)
+}
+
 fn sql_error(path: &Path, e: rusqlite::Error) -> StoreError {
     if is_read_only(&e) {
         StoreError::ReadOnly(path.to_path_buf())
+    } else if is_write_failure(&e) {
+        StoreError::WriteFailed {
+            path: path.to_path_buf(),
+            source: e,
+        }
     } else if matches!(&e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::CannotOpen)
     {
         open_error(path, e)

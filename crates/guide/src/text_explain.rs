@@ -265,12 +265,15 @@ pub fn explain_text(
     Ok(run)
 }
 
+/// Attention probabilities of every layer and head: `[layer][head][query][key]`.
+pub type AttentionStack = Vec<Vec<Vec<Vec<f32>>>>;
+
 /// Attention rollout from `[CLS]` pooled (summed) to the words of `features`, with the
 /// tokens and the raw `[layer][head][query][key]` maps it came from.
 pub fn word_attention(
     encoder: &SentenceEncoder,
     features: &TextFeatures,
-) -> Result<(Explanation, Vec<String>, Vec<Vec<Vec<Vec<f32>>>>)> {
+) -> Result<(Explanation, Vec<String>, AttentionStack)> {
     let analysis = encoder.analyze(features.text())?;
     let maps = AttentionMaps::from_nested(&analysis.attentions)?;
     let spans: Vec<(usize, usize)> = features

@@ -1,4 +1,4 @@
-//! The API key that guards write endpoints.
+//! The API key that guards write endpoints and personal data (stored histories).
 //!
 //! Clients present it as `Authorization: Bearer KEY` or `X-Api-Key: KEY`. The key is read
 //! from `--api-key-file FILE` or `$DAOGOU_API_KEY`; without one, writes are refused with
@@ -12,7 +12,7 @@ use anyhow::{ensure, Context, Result};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -80,39 +80,43 @@ impl FromRequestParts<AppState> for RequireApiKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(key) = &state.settings().api_key else {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "writes are disabled: no API key is configured; start the server with \
-                     --api-key-file FILE or set ${API_KEY_ENV}"
-                ),
-            ));
-        };
-        let bearer = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, token) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            });
-        let header = parts
-            .headers
-            .get(API_KEY_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim);
-        match bearer.or(header) {
-            None => Err(ApiError::unauthorized(
-                "this endpoint needs the API key: send \"Authorization: Bearer KEY\" or \
-                 \"X-Api-Key: KEY\"",
-            )),
-            Some(presented) if key.matches(presented) => Ok(Self),
-            Some(_) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "the API key is not valid",
-            )),
-        }
+        authorize(&parts.headers, state).map(|()| Self)
+    }
+}
+
+/// Checks that `headers` carry the configured API key: `403` when no key is configured or
+/// the key is wrong, `401` when none is sent.
+pub fn authorize(headers: &HeaderMap, state: &AppState) -> Result<(), ApiError> {
+    let Some(key) = &state.settings().api_key else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "writes and personal data are disabled: no API key is configured; start the \
+                 server with --api-key-file FILE or set ${API_KEY_ENV}"
+            ),
+        ));
+    };
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    let header = headers
+        .get(API_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    match bearer.or(header) {
+        None => Err(ApiError::unauthorized(
+            "this endpoint needs the API key: send \"Authorization: Bearer KEY\" or \
+             \"X-Api-Key: KEY\"",
+        )),
+        Some(presented) if key.matches(presented) => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the API key is not valid",
+        )),
     }
 }
 

@@ -10,9 +10,10 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use daogou_guide::store::StoreError;
 use serde_json::{Map, Value};
 
-use crate::routes::ROUTES;
+use crate::routes::{route_matches, ROUTES};
 
 /// An error answered as JSON.
 #[derive(Debug)]
@@ -34,14 +35,33 @@ impl ApiError {
         }
     }
 
+    /// The status it is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// `404` with a message.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
     /// `422`: the body is well-formed JSON of the right shape but its values are refused.
     pub fn unprocessable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 
-    /// `422` with the whole cause chain of an error the guide returned.
+    /// The whole cause chain of an error the guide returned: `507` when the store could
+    /// not write (disk full), `503` when it is read-only, else `422`.
     pub fn guide(err: &anyhow::Error) -> Self {
-        Self::unprocessable(format!("{err:#}"))
+        let store = err
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<StoreError>());
+        let status = match store {
+            Some(StoreError::WriteFailed { .. }) => StatusCode::INSUFFICIENT_STORAGE,
+            Some(StoreError::ReadOnly(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, format!("{err:#}"))
     }
 
     /// `500` without internal details (they go to stderr).
@@ -122,7 +142,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     let message = if status == StatusCode::METHOD_NOT_ALLOWED {
         let allowed: Vec<&str> = ROUTES
             .iter()
-            .filter(|(_, p)| *p == path)
+            .filter(|(_, p)| route_matches(p, &path))
             .map(|(m, _)| *m)
             .collect();
         format!(

@@ -3,7 +3,8 @@
 //! **Endpoints** (all JSON; the full contract is served at `GET /api/openapi.json`):
 //! `POST /api/recommend`, `POST /api/explain`, `POST /api/scene`, `POST /api/profile`,
 //! `POST /api/catalog/import` (API key), `GET /api/health`, `GET /api/metrics`,
-//! `GET /api/openapi.json`, and the page at `GET /`.
+//! `GET /api/openapi.json`, the page at `GET /`, and with `--store-histories` (API key)
+//! `PUT`/`GET /api/users/{id}/history` and `DELETE /api/users/{id}` ([`histories`]).
 //!
 //! **Lifecycle.** The server listens at once and loads the guide on a background thread;
 //! until it is ready the guide endpoints answer `503` with `{"error", "status": "loading"}`
@@ -19,12 +20,18 @@
 //! import; requests already running finish on the guide they started with. One import runs
 //! at a time (`409` otherwise).
 //!
+//! **Personal data.** Shopper histories are kept only with `--store-histories` (off by
+//! default), in the data directory's database, and read or written only with the API key.
+//! The server logs no request bodies, paths, user ids or headers: its log lines are the
+//! listening address, readiness, and failures by kind.
+//!
 //! **Errors** are always `{"error": "..."}` with a 4xx/5xx status ([`error`]); the server
 //! never panics on input (and a panic anywhere becomes a JSON `500`).
 
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod histories;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -33,6 +40,8 @@ mod server;
 pub mod state;
 
 pub use auth::ApiKey;
+pub use extract::parse_body;
+pub use histories::Histories;
 pub use limits::Limits;
 pub use routes::app;
 pub use server::{run, serve, ServerConfig};

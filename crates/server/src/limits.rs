@@ -1,4 +1,5 @@
-//! What one request may ask for and how long it may take.
+//! What one request may ask for and how long it may take. Every limit is a `daogou serve`
+//! flag; the table of flags, defaults and answers is in the crate's README.
 
 use std::time::Duration;
 
@@ -29,8 +30,12 @@ pub struct Limits {
     pub max_k: usize,
     /// Longest request, text or pair in characters (default 1000).
     pub max_text_chars: usize,
-    /// Most history events per request (default 200).
+    /// Most history events per request or stored history (default 200).
     pub max_history_events: usize,
+    /// Budget of model evaluations of one word explanation (default 4096): SHAP beyond it
+    /// falls back to a cheaper method and says so in `fallback`; LIME samples at most this
+    /// many perturbations.
+    pub max_evals: usize,
 }
 
 impl Default for Limits {
@@ -46,11 +51,37 @@ impl Default for Limits {
             max_k: guide.max_k,
             max_text_chars: guide.max_request_chars,
             max_history_events: 200,
+            max_evals: guide.max_evals,
         }
     }
 }
 
 impl Limits {
+    /// Checks a configuration: every count and size at least 1, every duration above zero
+    /// except [`Limits::queue_wait`] (zero answers `429` at once when all slots are busy).
+    pub fn check(&self) -> anyhow::Result<()> {
+        let counts = [
+            ("max_body_bytes", self.max_body_bytes),
+            ("max_import_bytes", self.max_import_bytes),
+            ("max_concurrent", self.max_concurrent),
+            ("max_k", self.max_k),
+            ("max_text_chars", self.max_text_chars),
+            ("max_history_events", self.max_history_events),
+            ("max_evals", self.max_evals),
+        ];
+        if let Some((name, _)) = counts.iter().find(|(_, value)| *value == 0) {
+            anyhow::bail!("the limit {name} must be at least 1");
+        }
+        let durations = [
+            ("request_timeout", self.request_timeout),
+            ("import_timeout", self.import_timeout),
+        ];
+        if let Some((name, _)) = durations.iter().find(|(_, value)| value.is_zero()) {
+            anyhow::bail!("the limit {name} must be longer than zero");
+        }
+        Ok(())
+    }
+
     /// Checks a text field: not blank, at most [`Limits::max_text_chars`] characters.
     pub fn text(&self, field: &str, value: &str) -> Result<(), ApiError> {
         if value.trim().is_empty() {
@@ -94,5 +125,34 @@ pub async fn timeout(State(limit): State<Duration>, request: Request, next: Next
         )
         .with_detail("status", "timeout")
         .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_pass_the_check_and_zero_limits_do_not() {
+        assert!(Limits::default().check().is_ok());
+        let zero_k = Limits {
+            max_k: 0,
+            ..Limits::default()
+        };
+        assert!(zero_k
+            .check()
+            .is_err_and(|e| e.to_string().contains("max_k")));
+        let no_time = Limits {
+            request_timeout: Duration::ZERO,
+            ..Limits::default()
+        };
+        assert!(no_time
+            .check()
+            .is_err_and(|e| e.to_string().contains("request_timeout")));
+        let impatient = Limits {
+            queue_wait: Duration::ZERO,
+            ..Limits::default()
+        };
+        assert!(impatient.check().is_ok());
     }
 }

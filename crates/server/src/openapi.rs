@@ -16,13 +16,16 @@ pub fn document(limits: &Limits) -> Value {
             "description": "An explainable AI shopping guide: recommendations with word attributions \
                 (SHAP, LIME, Integrated Gradients, attention, occlusion), scene recognition, shopper \
                 profiles. Every error is a JSON object {\"error\": \"...\"}. Until the model has \
-                loaded, the guide endpoints answer 503 with {\"status\": \"loading\"}.",
+                loaded, the guide endpoints answer 503 with {\"status\": \"loading\"}. Shopper \
+                histories are stored only when the server runs with --store-histories; reading or \
+                writing them needs the API key.",
             "license": { "name": "MIT OR Apache-2.0" }
         },
         "servers": [{ "url": "/" }],
         "tags": [
             { "name": "guide", "description": "Recommendations and explanations" },
             { "name": "catalog", "description": "Catalog writes (API key)" },
+            { "name": "users", "description": "Stored shopper histories: personal data, only with --store-histories and the API key" },
             { "name": "system", "description": "Health, metrics, this document" },
             { "name": "page", "description": "The web page" }
         ],
@@ -76,6 +79,61 @@ fn guide_post(summary: &str, description: &str, request: &str, answer: &str) -> 
     })
 }
 
+fn recommend() -> Value {
+    let mut operation = guide_post(
+        "Recommended products, each explained",
+        "Ranks the catalog for a request (optionally personalised by a history sent with it, or \
+         by the stored history of user_id) and explains every product: score components, word \
+         attributions per requested method, matched product words, the sentence for the \
+         shopper, the recognised scene, notices and the counterfactual. With user_id the API \
+         key is required; a user with no stored history gets unpersonalised products and a \
+         notice.",
+        "RecommendRequest",
+        "Recommendations",
+    );
+    let responses = &mut operation["post"]["responses"];
+    responses["401"] = error("Unauthorized");
+    responses["403"] = error("Forbidden");
+    responses["409"] = error("Conflict");
+    operation
+}
+
+/// A `users` operation: API key, the `id` parameter, its answer and errors.
+fn users_operation(summary: &str, description: &str, answer: &str, request: Option<&str>) -> Value {
+    let mut operation = json!({
+        "tags": ["users"],
+        "summary": summary,
+        "description": description,
+        "security": [{ "bearer": [] }, { "apiKey": [] }],
+        "parameters": [{
+            "name": "id", "in": "path", "required": true,
+            "description": "The user id: 1 to 128 bytes, no control characters",
+            "schema": { "type": "string", "minLength": 1, "maxLength": 128 }
+        }],
+        "responses": {
+            "200": ok(summary, answer),
+            "401": error("Unauthorized"),
+            "403": error("Forbidden"),
+            "404": error("NotFound"),
+            "422": error("Unprocessable"),
+            "500": error("Internal"),
+            "503": error("Unavailable"),
+            "507": error("InsufficientStorage")
+        }
+    });
+    if let Some(request) = request {
+        operation["requestBody"] = body(request);
+        for (status, name) in [
+            ("400", "BadRequest"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
+        ] {
+            operation["responses"][status] = error(name);
+        }
+    }
+    operation
+}
+
 fn asset(summary: &str, content_type: &str) -> Value {
     json!({
         "get": {
@@ -109,15 +167,7 @@ fn paths(limits: &Limits) -> Value {
         "/": asset("The web page", "text/html"),
         "/static/app.css": asset("The page's style sheet", "text/css"),
         "/static/app.js": asset("The page's script", "text/javascript"),
-        "/api/recommend": guide_post(
-            "Recommended products, each explained",
-            "Ranks the catalog for a request (optionally personalised by a history) and explains \
-             every product: score components, word attributions per requested method, matched \
-             product words, the sentence for the shopper, the recognised scene, notices and the \
-             counterfactual.",
-            "RecommendRequest",
-            "Recommendations"
-        ),
+        "/api/recommend": recommend(),
         "/api/explain": guide_post(
             "Word attributions of the similarity of two texts",
             "Explains cos(embedding(text), embedding(pair)) over the words of text.",
@@ -163,6 +213,31 @@ fn paths(limits: &Limits) -> Value {
                     "503": error("Unavailable")
                 }
             }
+        },
+        "/api/users/{id}/history": {
+            "put": users_operation(
+                "Replace a user's stored history",
+                "Replaces the history stored for the user with the events sent, checked like a \
+                 request's history (an empty list deletes it). Needs --store-histories.",
+                "StoredCount",
+                Some("HistoryRequest"),
+            ),
+            "get": users_operation(
+                "A user's stored history",
+                "The events stored for the user, in the order they were sent; empty when nothing \
+                 is stored. Needs --store-histories.",
+                "StoredHistory",
+                None,
+            )
+        },
+        "/api/users/{id}": {
+            "delete": users_operation(
+                "Delete everything stored about a user",
+                "Deletes the user's stored history (the only data kept about users) and says what \
+                 was deleted. Needs --store-histories.",
+                "UserDeleted",
+                None,
+            )
         },
         "/api/health": {
             "get": {
@@ -210,7 +285,12 @@ fn components(limits: &Limits) -> Value {
             "BadRequest": error_response("Malformed JSON or query parameters"),
             "Unauthorized": error_response("No API key was sent"),
             "Forbidden": error_response("The API key is wrong, or none is configured on the server"),
-            "Conflict": error_response("Another import is running"),
+            "Conflict": error_response(
+                "Another import is running, or user_id was sent to a server that stores no histories"),
+            "NotFound": error_response(
+                "The server stores no histories (start it with --store-histories), or no such route"),
+            "InsufficientStorage": error_response(
+                "The data directory's disk is full (or a file size limit was reached); nothing was written"),
             "PayloadTooLarge": error_response(&format!(
                 "The body is over the limit ({} bytes for JSON requests)", limits.max_body_bytes)),
             "UnsupportedMediaType": error_response("The body is not in a supported content type"),
@@ -276,7 +356,9 @@ fn schemas(limits: &Limits) -> Value {
                 "explain": { "type": "array", "items": reference("Method"), "default": ["shap"],
                              "description": "Methods explaining the request words; [] for none" },
                 "seed": { "type": "integer", "minimum": 0, "default": 0 },
-                "history": history
+                "history": history,
+                "user_id": { "type": "string", "minLength": 1, "maxLength": 128,
+                             "description": "Personalise with this user's stored history (API key, --store-histories); not with history" }
             }
         },
         "ExplainRequest": {
@@ -298,6 +380,10 @@ fn schemas(limits: &Limits) -> Value {
             }
         },
         "ProfileRequest": {
+            "type": "object", "required": ["history"], "additionalProperties": false,
+            "properties": { "history": history.clone() }
+        },
+        "HistoryRequest": {
             "type": "object", "required": ["history"], "additionalProperties": false,
             "properties": { "history": history }
         },
@@ -337,7 +423,10 @@ fn schemas(limits: &Limits) -> Value {
                 "model_evals": integer,
                 "requested_evals": integer,
                 "wall_time_ms": number,
-                "fallback": string,
+                "fallback": { "type": "string", "description": format!(
+                    "Present when the evaluation budget ({} model evaluations) did not allow the \
+                     requested method and a cheaper one was used instead: says which and why",
+                    limits.max_evals) },
                 "local_model": { "type": "object" },
                 "completeness_delta": number,
                 "notes": array(string.clone())
@@ -476,6 +565,23 @@ fn schemas(limits: &Limits) -> Value {
                 "products": { "type": "integer", "description": "Products in the catalog afterwards" }
             }
         },
+        "StoredCount": {
+            "type": "object",
+            "properties": { "events": { "type": "integer", "description": "Events now stored for the user" } }
+        },
+        "StoredHistory": {
+            "type": "object",
+            "properties": { "history": array(reference("HistoryEvent")) }
+        },
+        "UserDeleted": {
+            "type": "object",
+            "properties": {
+                "deleted": {
+                    "type": "object",
+                    "properties": { "history_events": { "type": "integer", "description": "Stored events deleted" } }
+                }
+            }
+        },
         "Health": {
             "type": "object", "required": ["status"],
             "properties": {
@@ -485,7 +591,8 @@ fn schemas(limits: &Limits) -> Value {
                 "model": nullable_string,
                 "error": string,
                 "version": string,
-                "uptime_s": number
+                "uptime_s": number,
+                "history_storage": { "type": "boolean", "description": "Whether the server stores histories (--store-histories)" }
             }
         },
         "Metrics": {

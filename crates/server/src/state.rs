@@ -14,6 +14,7 @@ use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::ApiKey;
 use crate::error::ApiError;
+use crate::histories::Histories;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 
@@ -21,13 +22,15 @@ use crate::metrics::Metrics;
 /// fresh guide and swaps it in).
 pub type Loader = Arc<dyn Fn() -> anyhow::Result<Guide> + Send + Sync>;
 
-/// Limits and secrets of a running server.
+/// Limits, secrets and stores of a running server.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     /// Request limits.
     pub limits: Limits,
-    /// Key of the write endpoints; `None` disables them.
+    /// Key of the write and personal-data endpoints; `None` disables them.
     pub api_key: Option<ApiKey>,
+    /// The history store (`--store-histories`); `None`: histories are never stored.
+    pub histories: Option<Histories>,
 }
 
 /// Where the guide is in its life.

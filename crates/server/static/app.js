@@ -222,10 +222,14 @@
 
   // ---------- rendering ----------
 
+  /** The explanation of the chosen method; when the server's evaluation budget did not
+   *  allow it, the cheaper one it fell back to (its `fallback` says why). */
   function explanationFor(answer, item, method) {
     if (method === 'attention') return answer.attention ? answer.attention.explanation : null;
     const ids = METHOD_IDS[method] || [];
-    return item.explanations.find((e) => ids.includes(e.method)) || null;
+    return item.explanations.find((e) => ids.includes(e.method))
+      || item.explanations.find((e) => e.fallback)
+      || null;
   }
 
   function render(answer, method) {
@@ -321,13 +325,21 @@
       : [el('span', { text: signed(-maxAbs) }), el('span', { text: '0' }),
         el('span', { text: signed(maxAbs) })];
     const methodName = sample ? sample.method.replace(/_/g, ' ') : method;
+    const fallback = sample && sample.fallback
+      ? el('div', {
+        class: 'alert alert-warn fallback-note',
+        text: `Cheaper explanation: the server's evaluation budget did not allow ${method}; `
+          + `${sample.fallback}`,
+      })
+      : null;
     legend.replaceChildren(
       el('div', { class: 'legend-item' }, [
         el('div', { class: 'legend-scale' }, [bar, el('div', { class: 'legend-ticks' }, ticks)]),
         el('div', {}, [
           el('div', { class: 'legend-title', text: `Word attribution: ${methodName}` }),
           el('div', { text: positiveOnly ? METHOD_TEXT[method]
-            : `${METHOD_TEXT[method]}; red raises the score, blue lowers it` }),
+            : `${(sample && sample.fallback && METHOD_TEXT[sample.method]) || METHOD_TEXT[method]}`
+              + '; red raises the score, blue lowers it' }),
         ]),
       ]),
       el('div', { class: 'legend-item' }, [
@@ -338,6 +350,7 @@
         el('mark', { class: 'match', text: 'word' }),
         el('span', { text: 'product word matching your request' }),
       ]),
+      ...(fallback ? [fallback] : []),
     );
     legend.hidden = false;
   }

@@ -2,32 +2,73 @@
 //! (fetched on first use) and the demo catalog in temporary data directories.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Barrier, OnceLock};
 use std::time::Duration;
 
+use daogou_guide::app::CATALOG_DB;
+use daogou_guide::history_store::HistoryStore;
 use daogou_guide::{Guide, GuideConfig};
+use daogou_server::routes::recommend::NO_STORED_HISTORY;
 use daogou_server::routes::ROUTES;
-use daogou_server::{app, ApiKey, AppState, Limits, Loader, Settings};
+use daogou_server::{app, ApiKey, AppState, Histories, Limits, Loader, Settings};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-/// A guide over the demo catalog, shared by the tests of this file (loading takes seconds).
-fn guide() -> Arc<Guide> {
+/// A guide over the demo catalog and its data directory, shared by the tests of this file
+/// (embedding the demo catalog takes seconds).
+fn shared() -> &'static (TempDir, Arc<Guide>) {
     static GUIDE: OnceLock<(TempDir, Arc<Guide>)> = OnceLock::new();
-    let (_, guide) = GUIDE.get_or_init(|| {
+    GUIDE.get_or_init(|| {
         let dir = TempDir::new().expect("temp dir");
-        let guide = open(&dir).expect("opening the guide");
+        let guide = open(dir.path()).expect("opening the guide");
         (dir, Arc::new(guide))
-    });
-    Arc::clone(guide)
+    })
 }
 
-fn open(dir: &TempDir) -> anyhow::Result<Guide> {
+fn guide() -> Arc<Guide> {
+    Arc::clone(&shared().1)
+}
+
+fn open(dir: &Path) -> anyhow::Result<Guide> {
     let config = GuideConfig {
-        data_dir: Some(dir.path().to_path_buf()),
+        data_dir: Some(dir.to_path_buf()),
         ..GuideConfig::default()
     };
     Guide::open(&config, &mut |_| {})
+}
+
+/// A data directory of its own holding a copy of the shared demo catalog (already
+/// embedded, so opening it takes no embedding).
+fn data_dir() -> TempDir {
+    let dir = TempDir::new().expect("temp dir");
+    std::fs::copy(
+        shared().0.path().join(CATALOG_DB),
+        dir.path().join(CATALOG_DB),
+    )
+    .expect("copying the catalog");
+    dir
+}
+
+/// A loaded state whose loader opens the guide in `dir` (imports swap in fresh guides).
+fn loaded(settings: Settings, dir: &Path) -> AppState {
+    let dir = dir.to_path_buf();
+    let loader: Loader = Arc::new(move || open(&dir));
+    let state = AppState::new(settings, loader);
+    state
+        .spawn_load(|outcome| assert!(outcome.is_ok(), "{outcome:?}"))
+        .join()
+        .expect("load");
+    state
+}
+
+const KEY: &str = "test-key-123";
+
+fn with_key(settings: Settings) -> Settings {
+    Settings {
+        api_key: Some(ApiKey::new(KEY).expect("key")),
+        ..settings
+    }
 }
 
 /// A loader for states whose guide is installed directly.
@@ -38,7 +79,7 @@ fn no_loader() -> Loader {
 fn settings(limits: Limits) -> Settings {
     Settings {
         limits,
-        api_key: None,
+        ..Settings::default()
     }
 }
 
@@ -104,6 +145,7 @@ impl Server {
             header("www-authenticate"),
             header("content-security-policy"),
         );
+        let nosniff = header("x-content-type-options").as_deref() == Some("nosniff");
         let text = response.into_string().expect("body");
         let json = if content_type.starts_with("application/json") {
             serde_json::from_str(&text)
@@ -117,6 +159,7 @@ impl Server {
             retry_after,
             www_authenticate,
             csp,
+            nosniff,
             text,
             json,
         }
@@ -151,6 +194,7 @@ struct Answer {
     retry_after: Option<String>,
     www_authenticate: Option<String>,
     csp: Option<String>,
+    nosniff: bool,
     text: String,
     json: Value,
 }
@@ -434,25 +478,8 @@ fn catalog_import_requires_the_api_key() {
     );
     drop(server);
 
-    let dir = TempDir::new().expect("temp dir");
-    let data_dir = dir.path().to_path_buf();
-    let loader: Loader = Arc::new(move || {
-        let config = GuideConfig {
-            data_dir: Some(data_dir.clone()),
-            ..GuideConfig::default()
-        };
-        Guide::open(&config, &mut |_| {})
-    });
-    let settings = Settings {
-        limits: Limits::default(),
-        api_key: Some(ApiKey::new("test-key-123").expect("key")),
-    };
-    let state = AppState::new(settings, loader);
-    state
-        .spawn_load(|outcome| assert!(outcome.is_ok()))
-        .join()
-        .expect("load");
-    let server = Server::start(state);
+    let dir = data_dir();
+    let server = Server::start(loaded(with_key(Settings::default()), dir.path()));
     let before = server.get("/api/health").json["products"]
         .as_u64()
         .expect("products");
@@ -659,7 +686,7 @@ fn openapi_document_parses_and_lists_every_route() {
     for (method, path) in ROUTES {
         let operation = &paths[*path][method.to_lowercase()];
         assert!(operation["responses"]["200"].is_object(), "{method} {path}");
-        if *method == "GET" {
+        if *method == "GET" && !path.contains('{') {
             assert_eq!(server.get(path).status, 200, "GET {path}");
         }
     }
@@ -686,4 +713,268 @@ fn the_page_and_its_assets_are_served() {
         .get("/static/app.css")
         .content_type
         .starts_with("text/css"));
+}
+
+/// Headers of a JSON request with the API key.
+const KEYED_JSON: [(&str, &str); 2] = [("Content-Type", "application/json"), ("X-Api-Key", KEY)];
+const JSON_ONLY: [(&str, &str); 1] = [("Content-Type", "application/json")];
+
+fn history_events() -> Value {
+    json!([
+        { "timestamp": "2026-01-01", "kind": "bought", "product_id": "out-001" },
+        { "timestamp": "2026-01-02", "kind": "searched", "query": "trail running shoes" }
+    ])
+}
+
+fn bytes(value: &Value) -> Vec<u8> {
+    value.to_string().into_bytes()
+}
+
+/// Product ids of a recommendation, in rank order.
+fn ranked(answer: &Answer) -> Vec<String> {
+    answer.json["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| i["product"]["id"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn without_store_histories_user_endpoints_refuse_and_nothing_is_written() {
+    let server = Server::start(ready(with_key(Settings::default())));
+    let put = bytes(&json!({ "history": history_events() }));
+    for (method, path, body) in [
+        ("PUT", "/api/users/u1/history", Some(put.as_slice())),
+        ("GET", "/api/users/u1/history", None),
+        ("DELETE", "/api/users/u1", None),
+    ] {
+        let message = server
+            .send(method, path, &KEYED_JSON, body)
+            .error(404)
+            .to_string();
+        assert!(
+            message.contains("--store-histories"),
+            "{method} {path}: {message}"
+        );
+    }
+    let by_user = bytes(&json!({ "request": "jacket", "user_id": "u1" }));
+    let message = server
+        .send("POST", "/api/recommend", &KEYED_JSON, Some(&by_user))
+        .error(409)
+        .to_string();
+    assert!(message.contains("--store-histories"), "{message}");
+    assert_eq!(server.get("/api/health").json["history_storage"], false);
+
+    // Histories sent with a request still personalise, and are not kept.
+    let inline = json!({ "request": "jacket", "k": 2, "explain": [], "history": history_events() });
+    assert_eq!(server.post("/api/recommend", &inline).status, 200);
+    assert_eq!(
+        server
+            .post("/api/profile", &json!({ "history": history_events() }))
+            .status,
+        200
+    );
+    let db = rusqlite::Connection::open(shared().0.path().join(CATALOG_DB)).expect("catalog db");
+    let tables: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'histories'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("query");
+    assert_eq!(
+        tables, 0,
+        "a server without --store-histories created the table"
+    );
+}
+
+#[test]
+fn stored_histories_need_the_key_personalise_and_are_deleted_on_request() {
+    let dir = TempDir::new().expect("temp dir");
+    let db = dir.path().join(CATALOG_DB);
+    let settings = Settings {
+        histories: Some(Histories::open(&db).expect("history store")),
+        ..with_key(Settings::default())
+    };
+    let server = Server::start(ready(settings));
+    assert_eq!(server.get("/api/health").json["history_storage"], true);
+    let path = "/api/users/shopper-7/history";
+    let key = [("X-Api-Key", KEY)];
+    let put = bytes(&json!({ "history": history_events() }));
+
+    // Personal data needs the key, for reads as much as for writes.
+    server.send("PUT", path, &JSON_ONLY, Some(&put)).error(401);
+    let wrong = [JSON_ONLY[0], ("Authorization", "Bearer nope")];
+    server.send("PUT", path, &wrong, Some(&put)).error(403);
+    server.send("GET", path, &[], None).error(401);
+    server
+        .send("DELETE", "/api/users/shopper-7", &[], None)
+        .error(401);
+
+    // Histories are checked like a request's.
+    let invalid = bytes(&json!({ "history": [{ "timestamp": 1, "kind": "bought" }] }));
+    let message = server
+        .send("PUT", path, &KEYED_JSON, Some(&invalid))
+        .error(422)
+        .to_string();
+    assert!(message.contains("history[0]"), "{message}");
+    let many: Vec<Value> = (0..201)
+        .map(|i| json!({ "timestamp": i, "kind": "viewed", "product_id": "out-001" }))
+        .collect();
+    let message = server
+        .send(
+            "PUT",
+            path,
+            &KEYED_JSON,
+            Some(&bytes(&json!({ "history": many }))),
+        )
+        .error(422)
+        .to_string();
+    assert!(message.contains("limit of 200"), "{message}");
+    server
+        .send("PUT", "/api/users/a%0Ab/history", &KEYED_JSON, Some(&put))
+        .error(422);
+    assert!(server.send("GET", path, &key, None).json["history"]
+        .as_array()
+        .is_some_and(Vec::is_empty));
+
+    let stored = server.send("PUT", path, &KEYED_JSON, Some(&put));
+    assert_eq!(stored.status, 200, "{}", stored.text);
+    assert_eq!(stored.json["events"], 2);
+    let got = server.send("GET", path, &key, None);
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(got.json["history"][0]["product_id"], "out-001");
+    assert_eq!(got.json["history"][1]["query"], "trail running shoes");
+
+    // user_id personalises exactly like the same history sent with the request.
+    let by_user =
+        bytes(&json!({ "request": "jacket", "k": 3, "explain": [], "user_id": "shopper-7" }));
+    server
+        .send("POST", "/api/recommend", &JSON_ONLY, Some(&by_user))
+        .error(401);
+    let personal = server.send("POST", "/api/recommend", &KEYED_JSON, Some(&by_user));
+    assert_eq!(personal.status, 200, "{}", personal.text);
+    assert!(personal.json["items"][0]["components"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|c| c["name"] == "profile")));
+    let inline = server.post(
+        "/api/recommend",
+        &json!({ "request": "jacket", "k": 3, "explain": [], "history": history_events() }),
+    );
+    assert_eq!(ranked(&personal), ranked(&inline));
+    let both = bytes(&json!({ "request": "jacket", "user_id": "shopper-7", "history": [] }));
+    server
+        .send("POST", "/api/recommend", &KEYED_JSON, Some(&both))
+        .error(422);
+    let stranger = bytes(&json!({ "request": "jacket", "k": 1, "user_id": "nobody" }));
+    let unknown = server.send("POST", "/api/recommend", &KEYED_JSON, Some(&stranger));
+    assert_eq!(unknown.status, 200, "{}", unknown.text);
+    assert!(unknown.json["notices"]
+        .as_array()
+        .is_some_and(|n| n.iter().any(|n| n == NO_STORED_HISTORY)));
+
+    // PUT replaces; the history survives a new connection (it is on disk).
+    let one = bytes(&json!({ "history": [history_events()[1].clone()] }));
+    assert_eq!(
+        server.send("PUT", path, &KEYED_JSON, Some(&one)).json["events"],
+        1
+    );
+    let reopened = HistoryStore::open(&db)
+        .and_then(|mut store| store.history("shopper-7"))
+        .expect("reading the store");
+    assert_eq!(reopened.len(), 1);
+    assert_eq!(reopened[0].query.as_deref(), Some("trail running shoes"));
+
+    // Metrics count the route, never the user.
+    assert!(!server.get("/api/metrics").text.contains("shopper-7"));
+    assert!(server
+        .send("POST", path, &KEYED_JSON, Some(&one))
+        .error(405)
+        .contains("PUT or GET"));
+
+    let deleted = server.send("DELETE", "/api/users/shopper-7", &key, None);
+    assert_eq!(deleted.status, 200, "{}", deleted.text);
+    assert_eq!(deleted.json["deleted"]["history_events"], 1);
+    assert!(server.send("GET", path, &key, None).json["history"]
+        .as_array()
+        .is_some_and(Vec::is_empty));
+    let again = server.send("DELETE", "/api/users/shopper-7", &key, None);
+    assert_eq!(again.json["deleted"]["history_events"], 0);
+}
+
+#[test]
+fn markup_in_product_text_comes_back_as_the_same_json_strings() {
+    const TITLE: &str = "Zorbex Lantern <script>alert(1)</script>";
+    const DESCRIPTION: &str =
+        "A bright camping lantern <img src=x onerror=alert(1)> & \"quotes\" </p><!--";
+    let dir = data_dir();
+    let server = Server::start(loaded(with_key(Settings::default()), dir.path()));
+    let product = json!({ "id": "xss-1", "title": TITLE, "description": DESCRIPTION, "price": 19 });
+    let headers = [("Content-Type", "application/x-ndjson"), ("X-Api-Key", KEY)];
+    let imported = server.send(
+        "POST",
+        "/api/catalog/import",
+        &headers,
+        Some(product.to_string().as_bytes()),
+    );
+    assert_eq!(imported.status, 200, "{}", imported.text);
+    assert_eq!(imported.json["imported"], 1);
+
+    let answer = server.post(
+        "/api/recommend",
+        &json!({ "request": "zorbex camping lantern", "k": 1 }),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert!(answer.content_type.starts_with("application/json") && answer.nosniff);
+    let found = &answer.json["items"][0]["product"];
+    assert_eq!(found["id"], "xss-1", "{}", answer.text);
+    assert_eq!(found["title"], TITLE);
+    assert_eq!(found["description"], DESCRIPTION);
+}
+
+#[test]
+fn an_explanation_over_its_budget_falls_back_and_says_so() {
+    let limits = Limits {
+        max_evals: 10,
+        ..Limits::default()
+    };
+    let server = Server::start(ready(settings(limits)));
+    // Six or seven descriptive words: exact Shapley needs 2^M and Kernel SHAP 2M + 2
+    // evaluations, both over 10, so SHAP falls back to occlusion (M + 1).
+    let request = "warm waterproof breathable hiking jacket with hood";
+    let answer = server.post(
+        "/api/recommend",
+        &json!({ "request": request, "k": 2, "explain": ["shap"] }),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    for item in answer.json["items"].as_array().expect("items") {
+        let explanation = &item["explanations"][0];
+        assert_eq!(explanation["method"], "occlusion", "{explanation}");
+        assert!(explanation["fallback"]
+            .as_str()
+            .is_some_and(|f| f.contains("fell back")));
+        assert!(explanation["model_evals"].as_u64().is_some_and(|n| n <= 10));
+    }
+    let explained = server.post(
+        "/api/explain",
+        &json!({ "text": request, "pair": "rain coat", "methods": ["shap"] }),
+    );
+    assert_eq!(explained.status, 200, "{}", explained.text);
+    assert!(explained.json["explanations"][0]["fallback"].is_string());
+
+    // More words than evaluations: refused at once with the budget named, not a slow death.
+    let long =
+        "warm waterproof breathable light packable hiking trekking rain jacket hood pockets zip";
+    let message = server
+        .post(
+            "/api/recommend",
+            &json!({ "request": long, "explain": ["shap"] }),
+        )
+        .error(422)
+        .to_string();
+    assert!(message.contains("budget"), "{message}");
 }

@@ -2,11 +2,12 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use daogou_guide::text_explain::TextExplainOptions;
+use daogou_guide::text_explain::{explain_class, explain_pair, TextExplainOptions};
+use daogou_model::ClassifierHead;
 
 use crate::commands::recommend::{methods, ExplainChoice};
 use crate::display::{attribution_table, coloured_words, colours};
-use crate::runtime::{open_guide, Paths};
+use crate::runtime::{load_encoder, Paths};
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -14,8 +15,11 @@ pub struct ExplainArgs {
     #[arg(long)]
     text: String,
     /// The text it is compared with (e.g. a product description).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "classifier")]
     pair: Option<String>,
+    /// A classification head (from `daogou train`): explain its predicted class instead.
+    #[arg(long, value_name = "HEAD.json")]
+    classifier: Option<std::path::PathBuf>,
     /// Methods (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "all")]
     method: Vec<ExplainChoice>,
@@ -25,25 +29,53 @@ pub struct ExplainArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Also write the charts (SVG and PNG) to this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: ExplainArgs, paths: &Paths) -> Result<()> {
-    let Some(pair) = args.pair else {
-        bail!("give --pair TEXT: the text whose similarity to --text is explained");
-    };
-    let guide = open_guide(paths)?;
     let options = TextExplainOptions {
         methods: methods(&args.method),
         seed: args.seed,
         ..TextExplainOptions::default()
     };
-    let result = guide.explain_pair(&args.text, &pair, &options)?;
+    let encoder = load_encoder(paths.model.as_deref())?;
+    let (json, headline, explanations, tokens, attentions) = match (&args.pair, &args.classifier) {
+        (Some(pair), _) => {
+            let r = explain_pair(&encoder, &args.text, pair, &options)?;
+            let headline = format!("similarity {:.4}", r.similarity);
+            (serde_json::to_string_pretty(&r)?, headline, r.explanations, r.tokens, r.attentions)
+        }
+        (None, Some(path)) => {
+            let head = ClassifierHead::load(path)?;
+            let r = explain_class(&encoder, &head, &args.text, &options)?;
+            let probs: Vec<String> = r
+                .probabilities
+                .iter()
+                .map(|(l, p)| format!("{l} {:.1}%", p * 100.0))
+                .collect();
+            let headline = format!("predicted: {} ({})", r.label, probs.join(", "));
+            (serde_json::to_string_pretty(&r)?, headline, r.explanations, r.tokens, r.attentions)
+        }
+        (None, None) => bail!(
+            "give --pair TEXT (explain a similarity) or --classifier HEAD.json (explain a prediction)"
+        ),
+    };
+    if let Some(dir) = &args.plot {
+        std::fs::create_dir_all(dir)?;
+        let mut files = crate::plots::explanations(dir, "", &explanations)?;
+        if let (Some(tokens), Some(maps)) = (&tokens, &attentions) {
+            files.extend(crate::plots::attention(dir, "", tokens, maps)?);
+        }
+        eprintln!("wrote {} charts to {}", files.len(), dir.display());
+    }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        println!("{json}");
         return Ok(());
     }
-    println!("similarity {:.4}", result.similarity);
-    for e in &result.explanations {
+    println!("{headline}");
+    for e in &explanations {
         println!(
             "\n{} ({} model evaluations, {:.0} ms): {}",
             e.method,

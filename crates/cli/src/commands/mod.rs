@@ -2,11 +2,15 @@
 
 mod bench;
 mod catalog;
+mod eval;
 mod explain;
 mod model;
 mod profile;
 mod recommend;
+mod reviews;
 mod scene;
+mod serve;
+mod train;
 
 use std::path::PathBuf;
 
@@ -44,12 +48,20 @@ enum Command {
     Scene(scene::SceneArgs),
     /// Build a shopper profile from a history file.
     Profile(profile::ProfileArgs),
+    /// Train a classification head (e.g. review sentiment) on sentence embeddings.
+    Train(train::TrainArgs),
+    /// Summarise a product's reviews into aspects and opinions, with evidence.
+    Reviews(reviews::ReviewsArgs),
     /// Import products.
     Catalog(catalog::CatalogArgs),
     /// Fetch, locate or verify the model.
     Model(model::ModelArgs),
     /// Measure throughput and latency.
     Bench(bench::BenchArgs),
+    /// Evaluate the explanations (faithfulness, agreement, plausibility, cost) and rankings.
+    Eval(eval::EvalArgs),
+    /// Serve the HTTP API and the web page.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the parsed command line.
@@ -65,7 +77,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Scene(args) => scene::run(args, &paths),
         Command::Profile(args) => profile::run(args, &paths),
         Command::Catalog(args) => catalog::run(args, &paths),
+        Command::Train(args) => train::run(args, paths.model.as_deref()),
+        Command::Reviews(args) => reviews::run(args, paths.model.as_deref()),
         Command::Model(args) => model::run(args, paths.model.as_deref()),
         Command::Bench(args) => bench::run(args, paths.model.as_deref()),
+        Command::Eval(args) => eval::run(args, paths.model.as_deref()),
+        Command::Serve(args) => serve::run(args, &paths),
     }
 }

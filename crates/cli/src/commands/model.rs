@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use daogou_model::fetch::{self, Fetcher, MINILM_L6_V2};
+use daogou_model::fetch::{self, default_spec, Fetcher};
 use daogou_model::SentenceEncoder;
 
 #[derive(Debug, Args)]
@@ -32,18 +32,18 @@ pub fn run(args: ModelArgs, model_dir: Option<&Path>) -> Result<()> {
     match args.action {
         Action::Pull { force } => {
             let resolved = if force && model_dir.is_none() {
-                fetcher.pull(&MINILM_L6_V2)?
+                fetcher.pull(default_spec()?)?
             } else {
-                fetcher.resolve(model_dir, &MINILM_L6_V2)?
+                fetcher.resolve(model_dir, default_spec()?)?
             };
             println!("{} ({:?})", resolved.dir.display(), resolved.source);
         }
         Action::Path => {
-            let resolved = fetcher.resolve(model_dir, &MINILM_L6_V2)?;
+            let resolved = fetcher.resolve(model_dir, default_spec()?)?;
             println!("{}", resolved.dir.display());
         }
         Action::Verify => {
-            let resolved = fetcher.resolve(model_dir, &MINILM_L6_V2)?;
+            let resolved = fetcher.resolve(model_dir, default_spec()?)?;
             if model_dir.is_none() {
                 fetch::verify_thoroughly(&resolved.dir).context("verifying the cached model")?;
             }

@@ -67,6 +67,9 @@ pub struct RecommendArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Also write the charts (SVG and PNG) to this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
 }
 
 /// Reads a history file; skipped lines are reported on stderr.
@@ -95,6 +98,10 @@ pub fn run(args: RecommendArgs, paths: &Paths) -> Result<()> {
         ..RecommendOptions::default()
     };
     let answer = guide.recommend(&args.request, history.as_deref(), &options)?;
+    if let Some(dir) = &args.plot {
+        let files = crate::plots::recommendations(dir, &answer)?;
+        eprintln!("wrote {} charts to {}", files.len(), dir.display());
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
@@ -108,7 +115,8 @@ fn print_answer(answer: &Recommendations) {
     println!("Request: {}", answer.request);
     for c in &answer.parsed.constraints {
         println!(
-            "  filter: {}  (\"{}\")",
+            "  {}: {}  (\"{}\")",
+            c.role(),
             c.describe(),
             answer.parsed.source_of(c)
         );

@@ -6,7 +6,7 @@
 //! parameters `id`, `title`, `description`, `brand`, `category`, `price` name them
 //! explicitly. Bad rows are skipped and listed in the report, never fatal.
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -114,7 +114,20 @@ pub async fn import(
     let mapping = columns.mapping();
     let file = spool(&body, suffix).map_err(|e| {
         eprintln!("daogou: cannot spool an import: {e}");
-        ApiError::internal("storing the upload")
+        if matches!(
+            e.kind(),
+            ErrorKind::StorageFull | ErrorKind::FileTooLarge | ErrorKind::QuotaExceeded
+        ) {
+            ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                format!(
+                    "no space to store the upload in the temporary directory ({e}); nothing \
+                     was imported"
+                ),
+            )
+        } else {
+            ApiError::internal("storing the upload")
+        }
     })?;
     let (report, products) = state.import(file, mapping).await?;
     Ok(Json(ImportAnswer { report, products }))

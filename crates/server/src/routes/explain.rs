@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::limits::Limits;
 use crate::state::AppState;
 
 /// The body of `POST /api/explain`.
@@ -26,27 +27,53 @@ pub struct ExplainBody {
     seed: Option<u64>,
 }
 
+/// A checked explain request.
+#[derive(Debug)]
+pub struct ExplainJob {
+    /// The explained text.
+    pub text: String,
+    /// The text it is compared with.
+    pub pair: String,
+    /// Options with the server's limits applied.
+    pub options: TextExplainOptions,
+}
+
+impl ExplainBody {
+    /// Checks the body against `limits`.
+    pub fn validate(self, limits: &Limits) -> Result<ExplainJob, ApiError> {
+        limits.text("text", &self.text)?;
+        limits.text("pair", &self.pair)?;
+        let mut options = TextExplainOptions {
+            seed: self.seed.unwrap_or(0),
+            max_evals: limits.max_evals,
+            ..TextExplainOptions::default()
+        };
+        if let Some(methods) = self.methods {
+            if methods.is_empty() {
+                return Err(ApiError::unprocessable(
+                    "\"methods\" is empty: name at least one of shap, lime, occlusion, ig, attention",
+                ));
+            }
+            options.methods = methods.into_iter().collect();
+        }
+        Ok(ExplainJob {
+            text: self.text,
+            pair: self.pair,
+            options,
+        })
+    }
+}
+
 /// Explains cos(text, pair) over the words of `text`.
 pub async fn explain(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<ExplainBody>,
 ) -> Result<Json<PairExplanation>, ApiError> {
-    let limits = state.settings().limits;
-    limits.text("text", &body.text)?;
-    limits.text("pair", &body.pair)?;
-    let mut options = TextExplainOptions {
-        seed: body.seed.unwrap_or(0),
-        ..TextExplainOptions::default()
-    };
-    if let Some(methods) = body.methods {
-        if methods.is_empty() {
-            return Err(ApiError::unprocessable(
-                "\"methods\" is empty: name at least one of shap, lime, occlusion, ig, attention",
-            ));
-        }
-        options.methods = methods.into_iter().collect();
-    }
-    let (text, pair) = (body.text, body.pair);
+    let ExplainJob {
+        text,
+        pair,
+        options,
+    } = body.validate(&state.settings().limits)?;
     let answer = state
         .run(move |guide| guide.explain_pair(&text, &pair, &options))
         .await?;

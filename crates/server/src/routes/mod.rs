@@ -1,20 +1,21 @@
 //! The router: every route, its limits and the layers around it.
 
-pub(crate) mod catalog;
-mod explain;
-mod history;
+pub mod catalog;
+pub mod explain;
+pub mod history;
 mod page;
-mod profile;
-mod recommend;
-mod scene;
+pub mod profile;
+pub mod recommend;
+pub mod scene;
 mod system;
+pub mod users;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header::X_CONTENT_TYPE_OPTIONS;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -36,7 +37,27 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/scene"),
     ("POST", "/api/profile"),
     ("POST", "/api/catalog/import"),
+    ("PUT", "/api/users/{id}/history"),
+    ("GET", "/api/users/{id}/history"),
+    ("DELETE", "/api/users/{id}"),
 ];
+
+/// Whether `path` is an instance of the route `template` (`{name}` matches one segment).
+pub fn route_matches(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(want), Some(got)) => {
+                let any = want.starts_with('{') && want.ends_with('}') && !got.is_empty();
+                if !(any || want == got) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
 
 /// The whole application over `state`.
 pub fn app(state: AppState) -> Router {
@@ -46,6 +67,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/explain", post(explain::explain))
         .route("/api/scene", post(scene::scene))
         .route("/api/profile", post(profile::profile))
+        .route(
+            "/api/users/{id}/history",
+            put(users::put_history).get(users::get_history),
+        )
+        .route("/api/users/{id}", delete(users::delete_user))
         .route_layer(middleware::from_fn_with_state(
             limits.request_timeout,
             timeout,
@@ -93,4 +119,23 @@ async fn no_sniff(request: Request, next: Next) -> Response {
         .headers_mut()
         .insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_match_one_segment_per_parameter() {
+        assert!(route_matches("/api/users/{id}", "/api/users/u-1"));
+        assert!(route_matches(
+            "/api/users/{id}/history",
+            "/api/users/u-1/history"
+        ));
+        assert!(route_matches("/api/health", "/api/health"));
+        assert!(!route_matches("/api/users/{id}", "/api/users/"));
+        assert!(!route_matches("/api/users/{id}", "/api/users/a/b"));
+        assert!(!route_matches("/api/users/{id}/history", "/api/users/a"));
+        assert!(!route_matches("/api/health", "/api/healthz"));
+    }
 }

@@ -1,16 +1,26 @@
-//! `POST /api/recommend`: products for a request, each explained.
+//! `POST /api/recommend`: products for a request, each explained, optionally personalised
+//! by a history sent with the request or stored for a user (`user_id`, API key).
 
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use daogou_guide::profile::HistoryEvent;
 use daogou_guide::recommend::Recommendations;
 use daogou_guide::{Method, RecommendOptions};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::history;
+use crate::auth::authorize;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::histories::UserId;
+use crate::limits::Limits;
 use crate::state::AppState;
+
+/// Notice added to answers for a user with no stored history.
+pub const NO_STORED_HISTORY: &str =
+    "no history is stored for this user; the products are not personalised";
 
 /// The body of `POST /api/recommend`.
 #[derive(Debug, Deserialize)]
@@ -30,33 +40,96 @@ pub struct RecommendBody {
     /// The shopper's history, for personalisation.
     #[serde(default)]
     history: Option<Vec<Value>>,
+    /// A user whose stored history personalises the answer (needs `--store-histories` and
+    /// the API key); not together with `history`.
+    #[serde(default)]
+    user_id: Option<String>,
+}
+
+/// Where the history of a recommendation comes from.
+#[derive(Debug)]
+pub enum HistorySource {
+    /// No personalisation.
+    None,
+    /// Sent with the request.
+    Inline(Vec<HistoryEvent>),
+    /// Stored for this user.
+    Stored(UserId),
+}
+
+/// A checked recommend request.
+#[derive(Debug)]
+pub struct RecommendJob {
+    /// The request text.
+    pub request: String,
+    /// Options with the server's limits applied.
+    pub options: RecommendOptions,
+    /// The history to personalise with.
+    pub history: HistorySource,
+}
+
+impl RecommendBody {
+    /// Checks the body against `limits` (`422` naming the field and the limit).
+    pub fn validate(self, limits: &Limits) -> Result<RecommendJob, ApiError> {
+        limits.text("request", &self.request)?;
+        let mut options = RecommendOptions {
+            k: limits.k(self.k.unwrap_or(RecommendOptions::default().k))?,
+            seed: self.seed.unwrap_or(0),
+            ..RecommendOptions::default()
+        };
+        if let Some(methods) = self.explain {
+            options.methods = methods.into_iter().collect();
+        }
+        options.limits.max_k = limits.max_k;
+        options.limits.max_request_chars = limits.max_text_chars;
+        options.limits.max_evals = limits.max_evals;
+        let history = match (self.history, self.user_id) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::unprocessable(
+                    "send either \"history\" or \"user_id\", not both",
+                ))
+            }
+            (Some(events), None) => HistorySource::Inline(history::events(&events, limits)?),
+            (None, Some(user)) => HistorySource::Stored(UserId::new(user)?),
+            (None, None) => HistorySource::None,
+        };
+        Ok(RecommendJob {
+            request: self.request,
+            options,
+            history,
+        })
+    }
 }
 
 /// Recommends products, explained.
 pub async fn recommend(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<RecommendBody>,
 ) -> Result<Json<Recommendations>, ApiError> {
-    let limits = state.settings().limits;
-    limits.text("request", &body.request)?;
-    let mut options = RecommendOptions {
-        k: limits.k(body.k.unwrap_or(RecommendOptions::default().k))?,
-        seed: body.seed.unwrap_or(0),
-        ..RecommendOptions::default()
+    let job = body.validate(&state.settings().limits)?;
+    let (events, notice) = match job.history {
+        HistorySource::None => (None, None),
+        HistorySource::Inline(events) => (Some(events), None),
+        HistorySource::Stored(user) => {
+            let Some(store) = &state.settings().histories else {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "this server stores no histories (start it with --store-histories); send \
+                     the history with the request instead",
+                ));
+            };
+            authorize(&headers, &state)?;
+            match store.history(user).await? {
+                events if events.is_empty() => (None, Some(NO_STORED_HISTORY)),
+                events => (Some(events), None),
+            }
+        }
     };
-    if let Some(methods) = body.explain {
-        options.methods = methods.into_iter().collect();
-    }
-    options.limits.max_k = limits.max_k;
-    options.limits.max_request_chars = limits.max_text_chars;
-    let events = body
-        .history
-        .as_deref()
-        .map(|h| history::events(h, &limits))
-        .transpose()?;
-    let request = body.request;
-    let answer = state
+    let (request, options) = (job.request, job.options);
+    let mut answer = state
         .run(move |guide| guide.recommend(&request, events.as_deref(), &options))
         .await?;
+    answer.notices.extend(notice.map(str::to_string));
     Ok(Json(answer))
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::limits::Limits;
 use crate::state::AppState;
 
 /// The body of `POST /api/scene`.
@@ -23,15 +24,39 @@ pub struct SceneBody {
     seed: Option<u64>,
 }
 
+/// A checked scene request.
+#[derive(Debug)]
+pub struct SceneJob {
+    /// The request text.
+    pub request: String,
+    /// Whether to explain the winning scene.
+    pub explain: bool,
+    /// Seed of the word attributions.
+    pub seed: u64,
+}
+
+impl SceneBody {
+    /// Checks the body against `limits`.
+    pub fn validate(self, limits: &Limits) -> Result<SceneJob, ApiError> {
+        limits.text("request", &self.request)?;
+        Ok(SceneJob {
+            request: self.request,
+            explain: self.explain.unwrap_or(true),
+            seed: self.seed.unwrap_or(0),
+        })
+    }
+}
+
 /// Recognises the scene of a request.
 pub async fn scene(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SceneBody>,
 ) -> Result<Json<SceneResult>, ApiError> {
-    state.settings().limits.text("request", &body.request)?;
-    let explain = body.explain.unwrap_or(true);
-    let seed = body.seed.unwrap_or(0);
-    let request = body.request;
+    let SceneJob {
+        request,
+        explain,
+        seed,
+    } = body.validate(&state.settings().limits)?;
     let answer = state
         .run(move |guide| guide.scene(&request, explain, seed))
         .await?;

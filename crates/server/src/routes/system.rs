@@ -13,6 +13,7 @@ use crate::state::{AppState, Phase};
 pub async fn health(State(state): State<AppState>) -> Response {
     let version = env!("CARGO_PKG_VERSION");
     let uptime_s = state.uptime_s();
+    let history_storage = state.settings().histories.is_some();
     match state.phase() {
         Phase::Ready(summary) => Json(json!({
             "status": "ok",
@@ -21,6 +22,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
             "model": summary.model,
             "version": version,
             "uptime_s": uptime_s,
+            "history_storage": history_storage,
         }))
         .into_response(),
         Phase::Loading => Json(json!({
@@ -29,6 +31,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
             "model": Value::Null,
             "version": version,
             "uptime_s": uptime_s,
+            "history_storage": history_storage,
         }))
         .into_response(),
         Phase::Failed(error) => (
@@ -40,6 +43,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
                 "model": Value::Null,
                 "version": version,
                 "uptime_s": uptime_s,
+                "history_storage": history_storage,
             })),
         )
             .into_response(),
