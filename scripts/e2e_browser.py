@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -34,6 +35,15 @@ XSS_DESCRIPTION = (
     ' <img src=x onerror="window.__xss=2"> <svg onload="window.__xss=3"></svg> & </p><!--'
 )
 XSS_REQUEST = "zorbex camping lantern"
+# A review summary with markup, attached to a demo product the REQUEST finds (the page must
+# show it as text): its first aspect is one the REQUEST mentions ("waterproof").
+REVIEWED_ID = "out-001"
+REVIEWED_TITLE = "Summit Shell Waterproof Hiking Jacket"
+REVIEW_QUOTE = 'Kept me dry <img src=x onerror="window.__xss=4"> all day & night.'
+REVIEW_ASPECTS = [
+    ("hood", 5, 1, 'The hood <b onmouseover="window.__xss=5">fits</b> a helmet.'),
+    ("waterproof", 9, 2, REVIEW_QUOTE),
+]
 # Six descriptive words: with a budget of 10 evaluations SHAP must fall back.
 BUDGET_REQUEST = "warm waterproof breathable hiking jacket with hood"
 
@@ -199,6 +209,69 @@ def import_product(url, key_file):
         raise Failure(f"the hostile product was not imported: {report}")
 
 
+def attach_reviews(db):
+    """Stores a review summary for REVIEWED_ID as `daogou reviews --attach` would (the next
+    catalog import reloads the guide, summaries included)."""
+    aspects = [
+        {
+            "aspect": aspect,
+            "reviews": positive + negative,
+            "positive": positive,
+            "negative": negative,
+            "summary": f"{aspect}: positive in {positive} of {positive + negative} reviews",
+            "evidence": [
+                {
+                    "text": text,
+                    "polarity": "positive",
+                    "confidence": 0.9,
+                    "support": 0.1,
+                    "words": [],
+                }
+            ],
+        }
+        for aspect, positive, negative, text in REVIEW_ASPECTS
+    ]
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO review_summaries (product_id, model_id, reviews, aspects_json)"
+            " VALUES (?, 'e2e', 12, ?)",
+            (REVIEWED_ID, json.dumps(aspects)),
+        )
+    conn.close()
+
+
+def check_reviews_are_text(driver):
+    """The reviewed product's card lists its aspects, the asked one first, as text."""
+    shown = driver.js(
+        """
+        const card = [...document.querySelectorAll('article.product')]
+          .find(c => c.querySelector('.product-title').textContent === arguments[0]);
+        if (!card) return null;
+        return {
+          xss: window.__xss === undefined ? null : window.__xss,
+          aspects: [...card.querySelectorAll('.review-aspect')].map(a => ({
+            summary: a.querySelector('.review-summary').textContent,
+            asked: a.classList.contains('review-asked'),
+            quote: a.querySelector('.review-quote')?.textContent || '',
+          })),
+          sentence: card.querySelector('.narrative').textContent,
+          injected: card.querySelectorAll('img, b, [onerror], [onmouseover]').length,
+        };
+        """,
+        REVIEWED_TITLE,
+    )
+    check(shown is not None, f"{REVIEWED_TITLE} is recommended")
+    print(f"  reviews: {json.dumps(shown, ensure_ascii=False)}")
+    asked = [a for a in shown["aspects"] if a["asked"]]
+    check(
+        len(shown["aspects"]) == 2 and shown["aspects"][0]["asked"] and len(asked) == 1,
+        "the review aspects are shown, the asked-for one first",
+    )
+    check(shown["aspects"][0]["quote"] == REVIEW_QUOTE, "the review sentence is shown literally")
+    check(REVIEW_QUOTE in shown["sentence"], "the explanation quotes the asked-for aspect")
+    check(shown["xss"] is None and shown["injected"] == 0, "no element came from review text")
+
+
 def check_markup_is_text(driver, timeout):
     """The imported product's markup is shown literally and never runs."""
     submit(driver, XSS_REQUEST, timeout)
@@ -272,6 +345,7 @@ def run(driver, args):
         "markup in a request is shown as text, never executed",
     )
 
+    attach_reviews(args.data_db)
     import_product(url, args.api_key_file)
     check_markup_is_text(driver, timeout)
 
@@ -303,6 +377,7 @@ def run(driver, args):
     check(facts["bars"] >= 2, "the score components are drawn as bars")
     check(facts["scene"] != "", "the scene is shown")
     check(facts["legend"], "the colour legend is shown")
+    check_reviews_are_text(driver)
 
     driver.click("article.product .attention-toggle")
     cells = driver.wait(
@@ -350,6 +425,7 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--budget-url", required=True, help="a server run with --max-evals 10")
     parser.add_argument("--api-key-file", required=True, help="the key of the --url server")
+    parser.add_argument("--data-db", required=True, help="the --url server's catalog database")
     parser.add_argument("--profile", required=True, help="a new, empty Chromium profile dir")
     parser.add_argument("--screenshot", required=True)
     parser.add_argument("--chromium", default="/usr/bin/chromium")

@@ -91,7 +91,9 @@ pub use evaluator::{EvalConfig, EvalStats, Evaluator, Scores};
 pub use explanation::{Explanation, FeatureValue, LocalModel};
 pub use gradients::groups::FeatureGroups;
 pub use gradients::quadrature::{gauss_legendre, path_quadrature, IntegrationRule};
-pub use gradients::{zero_baseline, DifferentiableModel, GradientTimesInput, IntegratedGradients};
+pub use gradients::{
+    zero_baseline, DifferentiableModel, GradientTimesInput, IntegratedGradients, TargetOutputs,
+};
 pub use lime::Lime;
 pub use mask::Mask;
 pub use method::Explainer;
@@ -100,4 +102,4 @@ pub use occlusion::Occlusion;
 pub use shapley::exact::ExactShapley;
 pub use shapley::kernel::KernelShap;
 pub use shapley::permutation::PermutationShap;
-pub use text::{MaskingStrategy, Pooling, TextFeatures, TokenWordMap, Word};
+pub use text::{is_cjk, MaskingStrategy, Pooling, TextFeatures, TokenWordMap, Word};

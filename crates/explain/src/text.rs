@@ -21,20 +21,25 @@ pub struct Word {
 }
 
 /// How a removed word appears in the perturbed text.
+///
+/// Either way the pieces are joined by a single space where the original text had
+/// whitespace between them, and by nothing where it had none (between the characters of
+/// a Chinese run).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MaskingStrategy {
-    /// Drop it: the kept words in order, joined by single spaces; the empty coalition
-    /// is the empty string.
+    /// Drop it: the kept words in order; the empty coalition is the empty string.
     Delete,
-    /// Put this token in its place (e.g. `"[MASK]"`), words joined by single spaces.
+    /// Put this token in its place (e.g. `"[MASK]"`).
     Replace(String),
 }
 
 /// A text whose words are the features.
 ///
-/// Words are the maximal runs of non-whitespace characters (Unicode whitespace). For a
-/// text with single spaces between words this is exactly the reference convention:
-/// players are the words split on single spaces.
+/// Words are the maximal runs of non-whitespace characters (Unicode whitespace), except
+/// that each character of a script written without spaces (Han, kana, Hangul) is a word
+/// of its own: "防水夹克" has four features. For a text with single spaces between words
+/// this is exactly the reference convention: players are the words split on single
+/// spaces.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextFeatures {
     text: String,
@@ -49,6 +54,17 @@ impl TextFeatures {
         for (char_index, (byte_index, c)) in text.char_indices().enumerate() {
             if c.is_whitespace() {
                 words.extend(current.take());
+                continue;
+            }
+            if is_cjk(c) {
+                words.extend(current.take());
+                words.push(Word {
+                    text: c.to_string(),
+                    byte_start: byte_index,
+                    byte_end: byte_index + c.len_utf8(),
+                    char_start: char_index,
+                    char_end: char_index + 1,
+                });
                 continue;
             }
             let word = current.get_or_insert_with(|| Word {
@@ -98,18 +114,47 @@ impl TextFeatures {
                 self.words.len()
             )));
         }
-        let pieces: Vec<&str> = self
-            .words
-            .iter()
-            .enumerate()
-            .filter_map(|(i, w)| match (mask.contains(i), strategy) {
-                (true, _) => Some(w.text.as_str()),
-                (false, MaskingStrategy::Delete) => None,
-                (false, MaskingStrategy::Replace(token)) => Some(token.as_str()),
-            })
-            .collect();
-        Ok(pieces.join(" "))
+        let mut out = String::new();
+        let mut previous: Option<usize> = None;
+        for (i, w) in self.words.iter().enumerate() {
+            let piece = match (mask.contains(i), strategy) {
+                (true, _) => w.text.as_str(),
+                (false, MaskingStrategy::Delete) => continue,
+                (false, MaskingStrategy::Replace(token)) => token.as_str(),
+            };
+            if let Some(p) = previous {
+                let gap = &self.text[self.words[p].byte_end..w.byte_start];
+                if gap.chars().any(char::is_whitespace) {
+                    out.push(' ');
+                }
+            }
+            out.push_str(piece);
+            previous = Some(i);
+        }
+        Ok(out)
     }
+
+    /// The text of the words in `keep` only (as [`render`](Self::render) with
+    /// [`MaskingStrategy::Delete`] gives it), split into words again.
+    pub fn subset(&self, keep: &Mask) -> Result<TextFeatures, ExplainError> {
+        Ok(TextFeatures::new(
+            &self.render(keep, &MaskingStrategy::Delete)?,
+        ))
+    }
+}
+
+/// Whether `c` belongs to a script written without spaces between words (Han, kana,
+/// Hangul), whose characters are therefore features of their own.
+pub fn is_cjk(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x3040..=0x30FF      // Hiragana, Katakana
+        | 0x3400..=0x4DBF    // CJK Extension A
+        | 0x4E00..=0x9FFF    // CJK Unified Ideographs
+        | 0xAC00..=0xD7AF    // Hangul syllables
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0x20000..=0x2FA1F // CJK Extensions B..F and supplement
+    )
 }
 
 /// How token scores are combined into a word score.

@@ -12,6 +12,7 @@ use crate::catalog::{demo_catalog, import_path, ColumnMapping, ImportReport};
 use crate::index::CatalogIndex;
 use crate::profile::{HistoryEvent, Profile, ProfileOptions};
 use crate::recommend::{RecommendOptions, Recommendations, Recommender};
+use crate::reviews::ReviewSummary;
 use crate::scene::{SceneConfig, SceneRecognizer, SceneResult};
 use crate::store::{Store, UpsertProgress};
 use crate::text_explain::{explain_pair, PairExplanation, TextExplainOptions};
@@ -177,6 +178,16 @@ impl Guide {
         let report = store.import(parsed, &self.encoder, progress)?;
         self.catalog = CatalogIndex::from_store(&mut store, &self.encoder, progress)?;
         Ok(report)
+    }
+
+    /// Attaches a review summary to product `product_id`: stores it in the catalog
+    /// database (an in-memory guide keeps it in memory only) and shows it from the next
+    /// recommendation on. An id the catalog does not have is an error naming it.
+    pub fn attach_reviews(&mut self, product_id: &str, summary: ReviewSummary) -> Result<()> {
+        if !self.store_path.as_os_str().is_empty() {
+            Store::open(&self.store_path)?.put_review_summary(product_id, &summary)?;
+        }
+        self.catalog.set_reviews(product_id, summary)
     }
 }
 

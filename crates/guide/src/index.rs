@@ -1,5 +1,6 @@
 //! A catalog ready to search: products, their embeddings, a BM25 index and the request
-//! vocabulary (brands and categories), all addressed by product position.
+//! vocabulary (brands and categories), and the products' review summaries, all addressed
+//! by product position.
 
 use std::collections::HashMap;
 
@@ -10,6 +11,7 @@ use crate::catalog::Product;
 use crate::embed::TextEmbedder;
 use crate::keyword::KeywordIndex;
 use crate::request::RequestVocabulary;
+use crate::reviews::ReviewSummary;
 use crate::store::{Store, UpsertProgress};
 
 /// Products, embeddings and indexes of one catalog.
@@ -20,6 +22,7 @@ pub struct CatalogIndex {
     vectors: Vec<f32>,
     keyword: KeywordIndex,
     vocabulary: RequestVocabulary,
+    reviews: HashMap<usize, ReviewSummary>,
 }
 
 impl CatalogIndex {
@@ -46,6 +49,7 @@ impl CatalogIndex {
             vectors,
             keyword,
             vocabulary,
+            reviews: HashMap::new(),
         })
     }
 
@@ -57,8 +61,8 @@ impl CatalogIndex {
         Self::new(products, vectors, embedder.dim())
     }
 
-    /// Loads the products and this embedder's vectors from `store`, embedding (and
-    /// storing) whatever is missing first.
+    /// Loads the products, this embedder's vectors and the review summaries from `store`,
+    /// embedding (and storing) whatever is missing first.
     pub fn from_store(
         store: &mut Store,
         embedder: &dyn TextEmbedder,
@@ -81,7 +85,26 @@ impl CatalogIndex {
                 .with_context(|| format!("product {:?} has no stored embedding", p.id))?;
             vectors.extend_from_slice(row);
         }
-        Self::new(products, vectors, table.dim)
+        let mut index = Self::new(products, vectors, table.dim)?;
+        for (id, summary) in store.review_summaries()? {
+            index.set_reviews(&id, summary)?;
+        }
+        Ok(index)
+    }
+
+    /// Attaches a review summary to the product `id` (replacing any earlier one); an id
+    /// the catalog does not have is an error naming it.
+    pub fn set_reviews(&mut self, id: &str, summary: ReviewSummary) -> Result<()> {
+        let i = self
+            .position(id)
+            .with_context(|| format!("product id {id:?} is not in the catalog"))?;
+        self.reviews.insert(i, summary);
+        Ok(())
+    }
+
+    /// The review summary of the product at position `i`, if it has one.
+    pub fn reviews(&self, i: usize) -> Option<&ReviewSummary> {
+        self.reviews.get(&i)
     }
 
     /// Number of products.

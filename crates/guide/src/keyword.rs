@@ -271,6 +271,12 @@ impl KeywordIndex {
         self.top(&terms.order, limit)
     }
 
+    /// The `limit` best BM25 scores of one index term, taken as it is (no analysis): e.g.
+    /// the bigram of two adjacent Chinese characters, which the index holds.
+    pub fn term_scores(&self, term: &str, limit: usize) -> Result<Vec<(usize, f32)>, KeywordError> {
+        self.top(&[term.to_lowercase()], limit)
+    }
+
     /// The `limit` best (position, score) pairs for the analysed query terms `order`.
     fn top(&self, order: &[String], limit: usize) -> Result<Vec<(usize, f32)>, KeywordError> {
         if order.is_empty() || limit == 0 {

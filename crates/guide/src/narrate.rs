@@ -8,17 +8,25 @@
 //!    [`WORD_SHARE`] of the positive attribution mass (and at least [`MIN_ATTRIBUTION`]);
 //! 2. product evidence: product title (else description) words matching request words;
 //! 3. filters the product satisfies (price bounds, explicit brand);
-//! 4. history: the profile event with the largest positive attribution to the profile
+//! 4. reviews: for each review aspect the request mentions (the item's
+//!    [`ReviewEvidence`](crate::reviews::ReviewEvidence) aspects flagged `asked`), the
+//!    reviewers' majority opinion with its counts and the stored supporting sentence quoted
+//!    verbatim, all read from the product's review summary; aspects the request does not
+//!    mention stay in the structured field only;
+//! 5. history: the profile event with the largest positive attribution to the profile
 //!    component, when that attribution times the component weight is at least
 //!    [`MIN_ATTRIBUTION`].
 //!
 //! When no request word clears the threshold, the sentence says that the match rests on
 //! the request as a whole rather than naming any word.
 
+use std::cmp::Ordering;
+
 use serde::Serialize;
 
 use crate::recommend::{RecommendedItem, ScoreWeights};
 use crate::request::ParsedRequest;
+use crate::reviews::AspectEvidence;
 
 /// A word is named when its attribution is at least this share of all positive attribution.
 pub const WORD_SHARE: f64 = 0.15;
@@ -61,6 +69,23 @@ pub enum Evidence {
         /// Its attribution to the profile affinity, times the profile weight.
         attribution: f64,
     },
+    /// The reviewers' opinion about an aspect the request mentions, from the product's
+    /// stored review summary.
+    Review {
+        /// The aspect, e.g. `battery life`.
+        aspect: String,
+        /// `positive`, `negative`, or `divided` when as many reviews are each way.
+        polarity: String,
+        /// Reviews positive about the aspect.
+        positive: usize,
+        /// Reviews negative about it.
+        negative: usize,
+        /// Reviews mentioning it.
+        reviews: usize,
+        /// The quoted supporting sentence, verbatim from the reviews.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sentence: Option<String>,
+    },
     /// The overall semantic match, when no single word stands out.
     OverallMatch {
         /// The semantic component's contribution.
@@ -94,12 +119,22 @@ pub fn narrate(item: &RecommendedItem, parsed: &ParsedRequest, weights: ScoreWei
         claims.push(claim);
     }
     claims.extend(filter_claims(item, parsed));
+    claims.extend(review_claims(item));
     if let Some(claim) = history_claim(item, weights) {
         claims.push(claim);
     }
     let clauses: Vec<&str> = claims.iter().map(|c| c.text.as_str()).collect();
-    let sentence = format!("Recommended {}.", join_clauses(&clauses));
+    let sentence = end_sentence(format!("Recommended {}", join_clauses(&clauses)));
     Narrative { sentence, claims }
+}
+
+/// Adds the final full stop unless the text already ends a sentence inside a quote.
+fn end_sentence(text: String) -> String {
+    let mut tail = text.chars().rev();
+    match (tail.next(), tail.next()) {
+        (Some('”'), Some('.' | '!' | '?')) => text,
+        _ => text + ".",
+    }
 }
 
 /// The request words that clear the thresholds in the Shapley explanation (else the first
@@ -223,6 +258,60 @@ fn filter_claims(item: &RecommendedItem, parsed: &ParsedRequest) -> Vec<Claim> {
         }
     }
     claims
+}
+
+fn review_claims(item: &RecommendedItem) -> Vec<Claim> {
+    item.reviews
+        .iter()
+        .flat_map(|r| r.aspects.iter().filter(|a| a.asked))
+        .filter_map(review_claim)
+        .collect()
+}
+
+/// The claim about one asked-for aspect: the majority opinion and its count out of the
+/// reviews mentioning the aspect, and a supporting sentence of that polarity, quoted.
+fn review_claim(aspect: &AspectEvidence) -> Option<Claim> {
+    let o = &aspect.opinion;
+    let (polarity, counts) = match o.positive.cmp(&o.negative) {
+        Ordering::Greater => (
+            "positive",
+            format!("{} of {} reviews", o.positive, o.reviews),
+        ),
+        Ordering::Less => (
+            "negative",
+            format!("{} of {} reviews", o.negative, o.reviews),
+        ),
+        Ordering::Equal if o.positive > 0 => (
+            "divided",
+            format!(
+                "{} positive and {} negative of {} reviews",
+                o.positive, o.negative, o.reviews
+            ),
+        ),
+        Ordering::Equal => return None,
+    };
+    let sentence = o
+        .evidence
+        .iter()
+        .find(|e| e.polarity == polarity)
+        .map(|e| e.text.clone());
+    let quote = sentence
+        .as_ref()
+        .map_or_else(String::new, |s| format!(": “{s}”"));
+    Some(Claim {
+        text: format!(
+            "reviewers are {polarity} about {} ({counts}){quote}",
+            o.aspect
+        ),
+        evidence: vec![Evidence::Review {
+            aspect: o.aspect.clone(),
+            polarity: polarity.to_string(),
+            positive: o.positive,
+            negative: o.negative,
+            reviews: o.reviews,
+            sentence,
+        }],
+    })
 }
 
 fn history_claim(item: &RecommendedItem, weights: ScoreWeights) -> Option<Claim> {

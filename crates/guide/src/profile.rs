@@ -23,6 +23,7 @@ use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::RowIssue;
+use crate::embed::QUERY;
 use crate::index::CatalogIndex;
 
 /// What the shopper did.
@@ -214,7 +215,7 @@ impl Profile {
         let newest = events.iter().map(|e| e.timestamp).max().unwrap_or(0);
         let half_life = options.half_life_days.max(1e-6) * 86_400.0;
         let searches: Vec<&str> = events.iter().filter_map(|e| e.query.as_deref()).collect();
-        let mut search_vectors = encoder.embed(&searches)?.into_iter();
+        let mut search_vectors = encoder.embed_with_prompt(QUERY, &searches)?.into_iter();
 
         let mut items = Vec::new();
         let mut unknown_products = Vec::new();

@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use daogou_explain::{
-    Auto, EvalConfig, Evaluator, Explainer, Explanation, IntegratedGradients, Lime, Mask,
+    is_cjk, Auto, EvalConfig, Evaluator, Explainer, Explanation, IntegratedGradients, Lime, Mask,
     MaskingStrategy, Occlusion, TextFeatures,
 };
 use daogou_model::explainable::{dot, EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
@@ -36,11 +36,13 @@ use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Product;
+use crate::embed::QUERY;
 use crate::index::CatalogIndex;
 use crate::keyword::analyze;
 use crate::narrate::{narrate, Narrative};
 use crate::profile::Profile;
 use crate::request::{parse_request, ParsedRequest};
+use crate::reviews::ReviewEvidence;
 use crate::scene::{SceneRecognizer, SceneResult};
 use crate::text_explain::word_attention;
 use crate::Span;
@@ -207,6 +209,10 @@ pub struct RecommendedItem {
     /// Attribution of the profile affinity to history events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_explanation: Option<Explanation>,
+    /// What the product's reviews say, when the catalog has a review summary for it: the
+    /// aspects the request mentions first (see [`crate::reviews::ReviewSummary::evidence_for`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviews: Option<ReviewEvidence>,
     /// The sentence for people, with the evidence behind each claim.
     pub narrative: Narrative,
 }
@@ -281,17 +287,29 @@ pub struct Recommender<'a> {
     scenes: Option<&'a SceneRecognizer>,
 }
 
-/// The request's descriptive words and the per-word BM25 contributions.
+/// The request's descriptive words and their BM25 contributions.
 struct Query {
     features: TextFeatures,
-    /// For each feature word, BM25 contribution by product position.
-    keyword: Vec<HashMap<usize, f64>>,
+    keyword: Vec<KeywordUnit>,
     embedding: Vec<f32>,
 }
 
+/// One keyword term of the request: a word, or the bigram of two adjacent Chinese
+/// characters (as in Lucene's CJK analysis, single characters count only where they stand
+/// alone), with its BM25 contribution by product position. The term counts only when all
+/// its features are present, so Shapley values split a bigram's score between its two
+/// characters.
+struct KeywordUnit {
+    features: Vec<usize>,
+    scores: HashMap<usize, f64>,
+}
+
 impl Query {
-    fn keyword_raw(&self, product: usize, kept: impl Iterator<Item = usize>) -> f64 {
-        kept.map(|j| self.keyword[j].get(&product).copied().unwrap_or(0.0))
+    fn keyword_raw(&self, product: usize, present: impl Fn(usize) -> bool) -> f64 {
+        self.keyword
+            .iter()
+            .filter(|unit| unit.features.iter().all(|&j| present(j)))
+            .map(|unit| unit.scores.get(&product).copied().unwrap_or(0.0))
             .sum()
     }
 
@@ -300,6 +318,29 @@ impl Query {
             .render(mask, &MaskingStrategy::Delete)
             .unwrap_or_default()
     }
+}
+
+/// The features of each keyword term: one per word, except that a run of Chinese (CJK)
+/// characters gives one term per adjacent pair, and a lone character one of its own.
+fn keyword_units(features: &TextFeatures) -> Vec<Vec<usize>> {
+    let words = features.words();
+    let cjk = |j: usize| words[j].text.chars().all(is_cjk);
+    let joined = |j: usize| j + 1 < words.len() && words[j].byte_end == words[j + 1].byte_start;
+    let mut units = Vec::new();
+    for j in 0..words.len() {
+        if !cjk(j) {
+            units.push(vec![j]);
+            continue;
+        }
+        let pair_after = joined(j) && cjk(j + 1);
+        let pair_before = j > 0 && joined(j - 1) && cjk(j - 1);
+        if pair_after {
+            units.push(vec![j, j + 1]);
+        } else if !pair_before {
+            units.push(vec![j]);
+        }
+    }
+    units
 }
 
 fn saturate(bm25: f64) -> f64 {
@@ -346,7 +387,7 @@ impl<'a> Recommender<'a> {
             bail!("the catalog is empty: import products first (daogou catalog import FILE)");
         }
         let parsed = parse_request(request, self.catalog.vocabulary());
-        let (words, features) = self.split_words(&parsed);
+        let (words, features) = self.split_words(&parsed)?;
         let query = self.query(features)?;
         let mut notices = Vec::new();
         if query.features.num_features() == 0 {
@@ -355,7 +396,7 @@ impl<'a> Recommender<'a> {
                  price and profile alone"
                     .to_string(),
             );
-        } else if query.keyword.iter().all(HashMap::is_empty) {
+        } else if query.keyword.iter().all(|unit| unit.scores.is_empty()) {
             notices.push(
                 "no request word appears in any product text; the ranking rests on meaning alone"
                     .to_string(),
@@ -382,7 +423,7 @@ impl<'a> Recommender<'a> {
             Some(recognizer) => {
                 let full = self
                     .encoder
-                    .embed(&[request])?
+                    .embed_with_prompt(QUERY, &[request])?
                     .pop()
                     .context("no embedding")?;
                 Some(recognizer.recognize_embedding(&full))
@@ -402,6 +443,7 @@ impl<'a> Recommender<'a> {
                 explanations: Vec::new(),
                 matches: self.matches(scored.index, &query),
                 profile_explanation: None,
+                reviews: self.review_evidence(scored.index, &words),
                 narrative: Narrative::default(),
             })
             .collect();
@@ -458,7 +500,7 @@ impl<'a> Recommender<'a> {
 
     /// Splits the request into words; words inside price, "cheap" or explicit-brand
     /// constraints are filters, the others are the descriptive features.
-    fn split_words(&self, parsed: &ParsedRequest) -> (Vec<RequestWord>, TextFeatures) {
+    fn split_words(&self, parsed: &ParsedRequest) -> Result<(Vec<RequestWord>, TextFeatures)> {
         let all = TextFeatures::new(&parsed.text);
         let filter_spans: Vec<(Span, String)> = parsed
             .constraints
@@ -468,14 +510,14 @@ impl<'a> Recommender<'a> {
             .collect();
         let mut words = Vec::new();
         let mut kept = Vec::new();
-        for w in all.words() {
+        for (i, w) in all.words().iter().enumerate() {
             let span = Span::new(w.byte_start, w.byte_end);
             let constraint = filter_spans
                 .iter()
                 .find(|(s, _)| s.overlaps(&span))
                 .map(|(_, d)| d.clone());
             let feature = constraint.is_none().then(|| {
-                kept.push(w.text.as_str());
+                kept.push(i);
                 kept.len() - 1
             });
             words.push(RequestWord {
@@ -485,22 +527,36 @@ impl<'a> Recommender<'a> {
                 constraint,
             });
         }
-        (words, TextFeatures::new(&kept.join(" ")))
+        let features = all.subset(&Mask::from_indices(all.num_features(), &kept)?)?;
+        Ok((words, features))
     }
 
     fn query(&self, features: TextFeatures) -> Result<Query> {
+        let index = self.catalog.keyword();
+        let limit = self.catalog.len();
         let mut keyword = Vec::with_capacity(features.num_features());
-        for word in features.feature_names() {
-            let hits = self.catalog.keyword().scores(&word, self.catalog.len())?;
-            keyword.push(
-                hits.into_iter()
+        for unit in keyword_units(&features) {
+            let hits = match unit.as_slice() {
+                [j] => index.scores(&features.words()[*j].text, limit)?,
+                _ => {
+                    let term: String = unit
+                        .iter()
+                        .map(|&j| features.words()[j].text.as_str())
+                        .collect();
+                    index.term_scores(&term, limit)?
+                }
+            };
+            keyword.push(KeywordUnit {
+                features: unit,
+                scores: hits
+                    .into_iter()
                     .map(|(index, score)| (index, f64::from(score)))
                     .collect(),
-            );
+            });
         }
         let embedding = self
             .encoder
-            .embed(&[features.text()])?
+            .embed_with_prompt(QUERY, &[features.text()])?
             .pop()
             .context("the encoder returned no embedding")?;
         Ok(Query {
@@ -549,8 +605,8 @@ impl<'a> Recommender<'a> {
                 .map(|(i, _)| i)
                 .collect();
             let mut by_keyword: HashMap<usize, f64> = HashMap::new();
-            for contributions in &query.keyword {
-                for (&i, &s) in contributions {
+            for unit in &query.keyword {
+                for (&i, &s) in &unit.scores {
                     *by_keyword.entry(i).or_default() += s;
                 }
             }
@@ -589,7 +645,6 @@ impl<'a> Recommender<'a> {
         profile: Option<&Profile>,
         w: ScoreWeights,
     ) -> Vec<Scored> {
-        let all_words = 0..query.features.num_features();
         let price_fit = PriceFit::new(candidates, self.catalog, parsed, profile);
         let mut scored: Vec<Scored> = candidates
             .iter()
@@ -599,7 +654,7 @@ impl<'a> Recommender<'a> {
                     component("semantic", dot(&query.embedding, e), w.semantic),
                     component(
                         "keyword",
-                        saturate(query.keyword_raw(i, all_words.clone())),
+                        saturate(query.keyword_raw(i, |_| true)),
                         w.keyword,
                     ),
                 ];
@@ -647,7 +702,7 @@ impl<'a> Recommender<'a> {
                 .iter()
                 .map(|(i, t)| {
                     w.semantic * dot(e, t)
-                        + w.keyword * saturate(query.keyword_raw(*i, mask.present()))
+                        + w.keyword * saturate(query.keyword_raw(*i, |j| mask.contains(j)))
                 })
                 .collect()
         };
@@ -657,7 +712,8 @@ impl<'a> Recommender<'a> {
             targets.len(),
             Box::new(perturb),
             Box::new(score),
-        );
+        )
+        .with_prompt(QUERY);
         let config = EvalConfig {
             batch_size: 256,
             parallel: false,
@@ -703,25 +759,23 @@ impl<'a> Recommender<'a> {
         targets: &[(usize, Vec<f32>)],
         w: ScoreWeights,
     ) -> Result<Vec<Explanation>> {
-        let ig = IntegratedGradients::default();
-        targets
-            .iter()
-            .map(|(i, t)| {
-                let model = EmbeddingSimilarity::new(self.encoder, query.features.text(), t)?;
-                let groups = model.word_groups(&query.features)?;
-                let input = model.input()?;
-                let baseline = model.baseline(EmbeddingBaseline::Pad)?;
-                let mut e = ig.explain(&model, &input, &baseline, &groups)?;
-                // Report on the same scale as the score: the semantic component's weight.
-                scale(&mut e, w.semantic);
-                e.target_name = Some(self.catalog.product(*i).id.clone());
-                e.notes.push(
-                    "explains the semantic component only (keyword matching has no gradient)"
-                        .into(),
-                );
-                Ok(e)
-            })
-            .collect()
+        let vectors: Vec<&[f32]> = targets.iter().map(|(_, t)| t.as_slice()).collect();
+        let model =
+            EmbeddingSimilarity::with_targets(self.encoder, query.features.text(), &vectors)?;
+        let groups = model.word_groups(&query.features)?;
+        let input = model.input()?;
+        let baseline = model.baseline(EmbeddingBaseline::Pad)?;
+        let mut explanations =
+            IntegratedGradients::default().explain_targets(&model, &input, &baseline, &groups)?;
+        for (e, (i, _)) in explanations.iter_mut().zip(targets) {
+            // Report on the same scale as the score: the semantic component's weight.
+            scale(e, w.semantic);
+            e.target_name = Some(self.catalog.product(*i).id.clone());
+            e.notes.push(
+                "explains the semantic component only (keyword matching has no gradient)".into(),
+            );
+        }
+        Ok(explanations)
     }
 
     fn attention(&self, query: &Query) -> Result<AttentionView> {
@@ -784,6 +838,12 @@ impl<'a> Recommender<'a> {
             }
         }
         Ok(None)
+    }
+
+    /// The review evidence of product `i` for a request made of `words`, if it has reviews.
+    fn review_evidence(&self, i: usize, words: &[RequestWord]) -> Option<ReviewEvidence> {
+        let words: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        self.catalog.reviews(i)?.evidence_for(&words)
     }
 
     /// Title and description words of product `i` that share a term with the request.

@@ -16,17 +16,22 @@
 //! word to the majority polarity's probability; a sentence's support is the attribution of
 //! the words within `window` words of the mention, and the best supported sentences are
 //! shown with their word attributions.
+//!
+//! **In recommendations**: a [`ReviewSummary`] is stored per catalog product
+//! ([`crate::store::Store::put_review_summary`]); a recommended product carries
+//! [`ReviewSummary::evidence_for`] the request: at most [`EVIDENCE_ASPECTS`] aspects, those
+//! the request [`mentions`] first, each with at most [`EVIDENCE_SENTENCES`] sentence.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use daogou_explain::{
     EvalConfig, Evaluator, Explainer, Mask, MaskingStrategy, Occlusion, TextFeatures,
 };
 use daogou_model::explainable::TextScoreModel;
 use daogou_model::{ClassifierHead, SentenceEncoder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One sentence of a review, with the human aspect labels when the source has them.
 #[derive(Debug, Clone, Serialize)]
@@ -82,13 +87,61 @@ impl ReviewSet {
 
 /// Reads a Hu & Liu annotated review file (`[t]` starts a review, `tags##sentence` lines,
 /// tags like `battery life[+2][u]`). Header lines before the first `[t]` or `##` are skipped.
+/// The file must be UTF-8 and hold at least one `##` sentence.
 pub fn read_hu_liu(path: &Path) -> Result<ReviewSet> {
+    let text = read_utf8(path)?;
+    let set = parse_hu_liu(&product_name(path), &text);
+    ensure!(
+        set.sentences().next().is_some(),
+        "{} holds no review sentences (a Hu & Liu file has `tags##sentence` lines)",
+        path.display()
+    );
+    Ok(set)
+}
+
+/// Reads a review file of either kind: a Hu & Liu annotated file when it has a `##`
+/// sentence, else plain text with one review per line ([`read_plain`]). An empty file, or
+/// one that is not UTF-8, is an error that says so.
+pub fn read_reviews(path: &Path) -> Result<ReviewSet> {
+    let text = read_utf8(path)?;
+    let set = if text.contains("##") {
+        parse_hu_liu(&product_name(path), &text)
+    } else {
+        read_plain(&product_name(path), &text)
+    };
+    ensure!(
+        set.sentences().next().is_some(),
+        "{} holds no reviews: expected plain text with one review per line, or a Hu & Liu \
+         annotated file",
+        path.display()
+    );
+    Ok(set)
+}
+
+/// The file as UTF-8 text, or an error naming the file and the first invalid byte.
+fn read_utf8(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let product = path.file_stem().map_or_else(
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => bail!(
+            "{} is not UTF-8 text (invalid byte at offset {}); convert it first, e.g. \
+             `iconv -f latin1 -t utf-8`",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ),
+    }
+}
+
+/// The product name a review file stands for: its name without extension, `_` as spaces.
+fn product_name(path: &Path) -> String {
+    path.file_stem().map_or_else(
         || "product".to_string(),
         |s| s.to_string_lossy().replace('_', " "),
-    );
+    )
+}
+
+/// Parses the text of a Hu & Liu annotated file (see [`read_hu_liu`]).
+fn parse_hu_liu(product: &str, text: &str) -> ReviewSet {
     let mut reviews: Vec<Review> = Vec::new();
     for line in text.lines() {
         if let Some(title) = line.strip_prefix("[t]") {
@@ -114,7 +167,10 @@ pub fn read_hu_liu(path: &Path) -> Result<ReviewSet> {
             });
         }
     }
-    Ok(ReviewSet { product, reviews })
+    ReviewSet {
+        product: product.to_string(),
+        reviews,
+    }
 }
 
 /// Reviews from plain text: one review per line, sentences split at `.`, `!` and `?`.
@@ -588,7 +644,7 @@ pub fn aspect_scores(mined: &[String], gold: &[String]) -> PrecisionRecall {
 }
 
 /// A sentence shown as evidence, with its word attributions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SentenceEvidence {
     /// The sentence.
     pub text: String,
@@ -603,7 +659,7 @@ pub struct SentenceEvidence {
 }
 
 /// The opinion about one aspect.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AspectOpinion {
     /// The aspect.
     pub aspect: String,
@@ -634,6 +690,11 @@ pub fn summarize(
         .context("the sentiment head has no \"positive\" label")?;
     let sentences: Vec<(usize, &str)> =
         set.sentences().map(|(r, s)| (r, s.text.as_str())).collect();
+    ensure!(
+        !sentences.is_empty(),
+        "the reviews of {} have no sentences to summarise",
+        set.product
+    );
     let texts: Vec<&str> = sentences.iter().map(|(_, t)| *t).collect();
     let aspects = extract_aspects(&texts, options);
     let embeddings = encoder.embed(&texts)?;
@@ -704,6 +765,115 @@ pub fn summarize(
         });
     }
     Ok(opinions)
+}
+
+/// The review summary of one product as the catalog keeps it: what [`summarize`] found,
+/// how many reviews it read, and which encoder embedded them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewSummary {
+    /// The encoder's model id (the sentiment head was trained on its embeddings).
+    pub model_id: String,
+    /// Reviews summarised.
+    pub reviews: usize,
+    /// The aspects, most frequent first, as [`summarize`] returns them.
+    pub aspects: Vec<AspectOpinion>,
+}
+
+impl ReviewSummary {
+    /// Summarises `set` ([`summarize`]) and records its review count and the model id.
+    pub fn build(
+        set: &ReviewSet,
+        encoder: &SentenceEncoder,
+        head: &ClassifierHead,
+        options: &AspectOptions,
+    ) -> Result<Self> {
+        Ok(Self {
+            model_id: encoder.model_id().to_string(),
+            reviews: set.reviews.len(),
+            aspects: summarize(set, encoder, head, options)?,
+        })
+    }
+
+    /// The evidence shown with a recommendation for a request made of `words`: at most
+    /// [`EVIDENCE_ASPECTS`] aspects, those the request mentions ([`mentions`]) first and
+    /// flagged `asked`, each in the summary's order (most frequent first) and with at most
+    /// [`EVIDENCE_SENTENCES`] supporting sentence. `None` when the summary has no aspect.
+    pub fn evidence_for<S: AsRef<str>>(&self, words: &[S]) -> Option<ReviewEvidence> {
+        let (asked, rest): (Vec<&AspectOpinion>, Vec<&AspectOpinion>) = self
+            .aspects
+            .iter()
+            .partition(|a| mentions(&a.aspect, words));
+        let aspects: Vec<AspectEvidence> = asked
+            .iter()
+            .map(|a| (true, *a))
+            .chain(rest.iter().map(|a| (false, *a)))
+            .take(EVIDENCE_ASPECTS)
+            .map(|(asked, a)| AspectEvidence::new(a, asked))
+            .collect();
+        (!aspects.is_empty()).then(|| ReviewEvidence {
+            model_id: self.model_id.clone(),
+            reviews: self.reviews,
+            aspects,
+        })
+    }
+}
+
+/// Most aspects shown with a recommended product.
+pub const EVIDENCE_ASPECTS: usize = 3;
+/// Most supporting sentences shown per aspect with a recommended product.
+pub const EVIDENCE_SENTENCES: usize = 1;
+
+/// The review evidence of a recommended product (see [`ReviewSummary::evidence_for`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewEvidence {
+    /// The encoder that embedded the reviews.
+    pub model_id: String,
+    /// Reviews summarised.
+    pub reviews: usize,
+    /// The aspects shown, asked-for first.
+    pub aspects: Vec<AspectEvidence>,
+}
+
+/// One aspect's opinion as shown with a recommendation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AspectEvidence {
+    /// Whether the request mentions this aspect.
+    pub asked: bool,
+    /// The stored opinion, with at most [`EVIDENCE_SENTENCES`] evidence sentences.
+    #[serde(flatten)]
+    pub opinion: AspectOpinion,
+}
+
+impl AspectEvidence {
+    fn new(opinion: &AspectOpinion, asked: bool) -> Self {
+        let mut opinion = opinion.clone();
+        opinion.evidence.truncate(EVIDENCE_SENTENCES);
+        Self { asked, opinion }
+    }
+}
+
+/// Whether a request made of `words` mentions `aspect`: some request word, lower-cased,
+/// equals a word of the aspect or is its singular or plural by the regular English endings
+/// (`-s`, `-es`, `-y`/`-ies`): "batteries" mentions "battery life", "lens" mentions
+/// "lenses". Nothing else (no stemming, synonyms or translation).
+pub fn mentions<S: AsRef<str>>(aspect: &str, words: &[S]) -> bool {
+    aspect.split_whitespace().any(|a| {
+        let a = a.to_lowercase();
+        words.iter().any(|w| {
+            let w = w.as_ref().trim().to_lowercase();
+            !w.is_empty() && (w == a || is_plural_of(&w, &a) || is_plural_of(&a, &w))
+        })
+    })
+}
+
+/// Whether `plural` is `singular` + `s`, + `es`, or `singular` with its final `y` as `ies`.
+fn is_plural_of(plural: &str, singular: &str) -> bool {
+    let Some(stem) = plural.strip_prefix(singular) else {
+        return singular
+            .strip_suffix('y')
+            .is_some_and(|s| plural.strip_prefix(s) == Some("ies"));
+    };
+    stem == "s" || stem == "es"
 }
 
 /// Index of the first token of `aspect` in `tokens`.
@@ -793,6 +963,72 @@ mod tests {
         );
         assert!(parse_tags("").is_empty());
         assert!(parse_tags("[s]").is_empty());
+    }
+
+    #[test]
+    fn request_words_mention_aspects_by_word_singular_or_plural() {
+        assert!(mentions("battery life", &["camera", "Batteries"]));
+        assert!(mentions("battery life", &["life"]));
+        assert!(mentions("lenses", &["lens"]));
+        assert!(mentions("lens", &["lenses"]));
+        assert!(mentions("picture quality", &["pictures"]));
+        assert!(!mentions("battery life", &["bat", "lifestyle", ""]));
+        assert!(!mentions("picture", &["pictured", "pic"]));
+        assert!(!mentions("zoom", &[] as &[&str]));
+    }
+
+    fn opinion(aspect: &str, reviews: usize, evidence: usize) -> AspectOpinion {
+        AspectOpinion {
+            aspect: aspect.into(),
+            reviews,
+            positive: reviews,
+            negative: 0,
+            summary: format!("{aspect}: positive in {reviews} of {reviews} reviews"),
+            evidence: (0..evidence)
+                .map(|i| SentenceEvidence {
+                    text: format!("{aspect} sentence {i}"),
+                    polarity: "positive".into(),
+                    confidence: 0.9,
+                    support: 1.0 - i as f64 * 0.1,
+                    words: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn evidence_puts_asked_aspects_first_and_keeps_three() {
+        let summary = ReviewSummary {
+            model_id: "m".into(),
+            reviews: 9,
+            aspects: ["camera", "picture", "zoom", "lens", "battery life"]
+                .iter()
+                .enumerate()
+                .map(|(i, a)| opinion(a, 9 - i, 2))
+                .collect(),
+        };
+        let shown = summary
+            .evidence_for(&["long", "battery", "Lenses"])
+            .expect("evidence");
+        let names: Vec<(&str, bool)> = shown
+            .aspects
+            .iter()
+            .map(|a| (a.opinion.aspect.as_str(), a.asked))
+            .collect();
+        assert_eq!(
+            names,
+            [("lens", true), ("battery life", true), ("camera", false)]
+        );
+        assert!(shown.aspects.iter().all(|a| a.opinion.evidence.len() == 1));
+        assert_eq!(shown.aspects[0].opinion.evidence[0].text, "lens sentence 0");
+        let unasked = summary.evidence_for(&["tripod"]).expect("evidence");
+        assert!(unasked.aspects.iter().all(|a| !a.asked));
+        assert_eq!(unasked.aspects[0].opinion.aspect, "camera");
+        let empty = ReviewSummary {
+            aspects: Vec::new(),
+            ..summary
+        };
+        assert!(empty.evidence_for(&["camera"]).is_none());
     }
 
     #[test]

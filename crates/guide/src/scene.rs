@@ -21,6 +21,8 @@ use daogou_model::explainable::TextScoreModel;
 use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
+use crate::embed::QUERY;
+
 /// The built-in scenes, editable by copying `data/scenes.json` and loading the copy.
 const BUILTIN: &str = include_str!("../data/scenes.json");
 
@@ -151,7 +153,7 @@ impl SceneRecognizer {
                 owners.push((s, Some(e)));
             }
         }
-        let vectors = encoder.embed(&texts)?;
+        let vectors = encoder.embed_with_prompt(QUERY, &texts)?;
         let prototypes: Vec<(usize, Vec<f32>, Option<usize>)> = owners
             .into_iter()
             .zip(vectors)
@@ -251,7 +253,7 @@ impl SceneRecognizer {
         seed: u64,
     ) -> Result<SceneResult> {
         let embedding = encoder
-            .embed(&[request])?
+            .embed_with_prompt(QUERY, &[request])?
             .pop()
             .context("the encoder returned no embedding")?;
         let mut result = self.recognize_embedding(&embedding);
@@ -280,7 +282,8 @@ impl SceneRecognizer {
                 1,
                 Box::new(perturb),
                 Box::new(score),
-            );
+            )
+            .with_prompt(QUERY);
             let config = EvalConfig {
                 parallel: false,
                 ..EvalConfig::default()
@@ -319,7 +322,7 @@ impl SceneRecognizer {
             .iter()
             .map(String::as_str)
             .collect();
-        for v in encoder.embed(&none)? {
+        for v in encoder.embed_with_prompt(QUERY, &none)? {
             labelled.push((self.similarities(&v, None), n));
         }
         anyhow::ensure!(!labelled.is_empty(), "no examples to calibrate on");

@@ -5,7 +5,14 @@
 //!   first-insertion order, `content_hash` is [`Product::content_hash`];
 //! - `embeddings(product_id, model_id, dim, text_hash, vector)`: one row per product and
 //!   model; `vector` is `dim` little-endian `f32`s, `text_hash` the SHA-256 of the
-//!   [`Product::embedding_text`] it was computed from.
+//!   [`Product::embedding_text`] it was computed from;
+//! - `review_summaries(product_id, model_id, reviews, aspects_json)`: at most one row per
+//!   product, its [`ReviewSummary`] (the encoder's model id, the number of reviews read,
+//!   the aspect opinions as JSON); deleted with the product.
+//!
+//! Tables are created on open (`CREATE TABLE IF NOT EXISTS`), so a database written before
+//! a table existed gains it without a migration; the version changes only when an existing
+//! table changes. A database opened read-only that predates a table reads it as empty.
 //!
 //! [`Store::upsert`] writes in batches; each batch (its products and their embeddings) is
 //! one transaction, so a killed import leaves every product either entirely old or entirely
@@ -15,6 +22,7 @@
 
 use crate::catalog::{sha256_hex, ImportReport, ParsedCatalog, Product};
 use crate::embed::TextEmbedder;
+use crate::reviews::ReviewSummary;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -64,6 +72,9 @@ pub enum StoreError {
     /// The same id appears twice in one upsert.
     #[error("product id {0:?} appears twice in the input")]
     DuplicateId(String),
+    /// A product id that the catalog does not have.
+    #[error("product id {0:?} is not in the catalog; import the product first")]
+    UnknownProduct(String),
     /// Stored data cannot be decoded.
     #[error("corrupt store: {0}")]
     Corrupt(String),
@@ -200,6 +211,11 @@ impl Store {
                  text_hash TEXT NOT NULL,
                  vector BLOB NOT NULL,
                  PRIMARY KEY (product_id, model_id));
+             CREATE TABLE IF NOT EXISTS review_summaries (
+                 product_id TEXT PRIMARY KEY REFERENCES products(id) ON DELETE CASCADE,
+                 model_id TEXT NOT NULL,
+                 reviews INTEGER NOT NULL,
+                 aspects_json TEXT NOT NULL);
              INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');",
         )
         .map_err(fail)?;
@@ -326,6 +342,79 @@ impl Store {
             table.ids.push(id);
         }
         Ok(table)
+    }
+
+    /// Stores the review summary of `product_id`, replacing any earlier one; an id the
+    /// catalog does not have is [`StoreError::UnknownProduct`].
+    pub fn put_review_summary(
+        &mut self,
+        product_id: &str,
+        summary: &ReviewSummary,
+    ) -> Result<(), StoreError> {
+        let aspects = serde_json::to_string(&summary.aspects)
+            .map_err(|e| StoreError::Corrupt(format!("review summary: {e}")))?;
+        let reviews = i64::try_from(summary.reviews).unwrap_or(i64::MAX);
+        let path = self.path.clone();
+        let fail = |e| sql_error(&path, e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        let known = tx
+            .query_row("SELECT 1 FROM products WHERE id = ?1", [product_id], |_| {
+                Ok(())
+            })
+            .optional()
+            .map_err(fail)?;
+        if known.is_none() {
+            return Err(StoreError::UnknownProduct(product_id.to_string()));
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO review_summaries (product_id, model_id, reviews, aspects_json)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![product_id, summary.model_id, reviews, aspects],
+        )
+        .map_err(fail)?;
+        tx.commit().map_err(fail)
+    }
+
+    /// Every stored review summary, by product id.
+    pub fn review_summaries(&self) -> Result<HashMap<String, ReviewSummary>, StoreError> {
+        let fail = |e| sql_error(&self.path, e);
+        if !self.has_table("review_summaries")? {
+            return Ok(HashMap::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT product_id, model_id, reviews, aspects_json FROM review_summaries")
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(fail)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (id, model_id, reviews, json) = row.map_err(fail)?;
+            let summary = decode_review_summary(&id, model_id, reviews, &json)?;
+            out.insert(id, summary);
+        }
+        Ok(out)
+    }
+
+    /// Whether the database has a table of this name.
+    fn has_table(&self, name: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(|e| sql_error(&self.path, e))
     }
 
     /// Inserts new products, updates changed ones and embeds those whose embedding text
@@ -597,6 +686,23 @@ fn check_vectors(
 
 fn decode_product(json: &str) -> Result<Product, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("product row: {e}")))
+}
+
+fn decode_review_summary(
+    id: &str,
+    model_id: String,
+    reviews: i64,
+    json: &str,
+) -> Result<ReviewSummary, StoreError> {
+    let reviews = usize::try_from(reviews)
+        .map_err(|_| StoreError::Corrupt(format!("negative review count for {id:?}")))?;
+    let aspects = serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("review summary of {id:?}: {e}")))?;
+    Ok(ReviewSummary {
+        model_id,
+        reviews,
+        aspects,
+    })
 }
 
 fn is_read_only(e: &rusqlite::Error) -> bool {

@@ -28,18 +28,7 @@ impl Span {
     }
 }
 
-/// Whether `c` belongs to a script written without spaces between words (Han, kana, Hangul),
-/// which the tokenizers split into characters and bigrams instead of words.
-pub(crate) fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF      // Hiragana, Katakana
-        | 0x3400..=0x4DBF    // CJK Extension A
-        | 0x4E00..=0x9FFF    // CJK Unified Ideographs
-        | 0xAC00..=0xD7AF    // Hangul syllables
-        | 0xF900..=0xFAFF    // CJK compatibility ideographs
-        | 0x20000..=0x2FA1F  // CJK Extensions B..F and supplement
-    )
-}
+pub(crate) use daogou_explain::is_cjk;
 
 /// Whether the text contains at least one CJK character.
 pub(crate) fn has_cjk(text: &str) -> bool {

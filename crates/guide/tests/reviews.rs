@@ -3,31 +3,10 @@
 
 mod support;
 
-use std::path::PathBuf;
-
-use daogou_guide::datasets::read_sst;
 use daogou_guide::reviews::{
-    aspect_scores, extract_aspects, read_hu_liu, summarize, AspectOptions,
+    aspect_scores, extract_aspects, read_hu_liu, read_reviews, summarize, AspectOptions,
 };
-use daogou_model::{ClassifierHead, TrainOptions};
-
-fn hu_liu_files() -> Vec<PathBuf> {
-    let root = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/hu-liu-reviews"
-    ));
-    let mut files: Vec<PathBuf> = ["product_reviews_1", "product_reviews_2"]
-        .iter()
-        .flat_map(|d| {
-            std::fs::read_dir(root.join(d))
-                .unwrap_or_else(|e| panic!("{} is required: {e}", root.display()))
-        })
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "txt") && !p.ends_with("README.txt"))
-        .collect();
-    files.sort();
-    files
-}
+use support::{hu_liu_file, hu_liu_files, sentiment_head};
 
 #[test]
 fn mined_aspects_match_the_human_labels() {
@@ -72,35 +51,8 @@ fn mined_aspects_match_the_human_labels() {
 #[test]
 fn aspect_opinions_come_with_attributed_evidence() {
     let encoder = support::encoder();
-    let sst = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/sst/train_official.txt"
-    ));
-    let train: Vec<_> = read_sst(&sst)
-        .expect("SST is required")
-        .examples
-        .into_iter()
-        .step_by(4)
-        .collect();
-    let texts: Vec<&str> = train.iter().map(|e| e.text.as_str()).collect();
-    let x = encoder.embed(&texts).expect("embed");
-    let y: Vec<usize> = train
-        .iter()
-        .map(|e| usize::from(e.label == "positive"))
-        .collect();
-    let head = ClassifierHead::train(
-        &x,
-        &y,
-        vec!["negative".into(), "positive".into()],
-        encoder.model_id(),
-        TrainOptions::default(),
-    )
-    .expect("train");
-
-    let file = hu_liu_files()
-        .into_iter()
-        .find(|f| f.ends_with("Nokia_6610.txt"))
-        .expect("Nokia 6610");
+    let head = sentiment_head(&encoder);
+    let file = hu_liu_file("Nokia_6610.txt");
     let set = read_hu_liu(&file).expect("read");
     let options = AspectOptions {
         max_aspects: 5,
@@ -133,4 +85,53 @@ fn aspect_opinions_come_with_attributed_evidence() {
         .find(|o| o.aspect == "phone")
         .expect("phone is the top aspect");
     assert!(phone.positive > phone.negative, "{}", phone.summary);
+}
+
+#[test]
+fn empty_or_non_utf8_review_files_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        path
+    };
+    let empty = write("empty.txt", b"");
+    let blank = write("blank.txt", b"\n  \n\t\n");
+    let latin1 = write("latin1.txt", b"great camera\nthe lens is tr\xe8s bien\n");
+    let header_only = write("header.txt", b"* Product name: Canon G3\n[t]a title\n");
+    for path in [&empty, &blank] {
+        let err = read_reviews(path).expect_err("no reviews").to_string();
+        assert!(err.contains("holds no reviews"), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+    }
+    let err = read_reviews(&latin1).expect_err("not UTF-8").to_string();
+    assert!(
+        err.contains("not UTF-8") && err.contains("offset 27"),
+        "{err}"
+    );
+    let err = read_hu_liu(&latin1).expect_err("not UTF-8").to_string();
+    assert!(err.contains("not UTF-8"), "{err}");
+    let err = read_hu_liu(&header_only)
+        .expect_err("no sentences")
+        .to_string();
+    assert!(err.contains("no review sentences"), "{err}");
+
+    // Plain text: one review per line, split into sentences; Hu & Liu files by their `##`.
+    let plain = write(
+        "My_Camera.txt",
+        "Great zoom. The battery died!\n\nLove the lens 好\n".as_bytes(),
+    );
+    let set = read_reviews(&plain).expect("plain reviews");
+    assert_eq!(set.product, "My Camera");
+    assert_eq!(set.reviews.len(), 2);
+    assert_eq!(set.reviews[0].sentences.len(), 2);
+    let g3 = read_reviews(&hu_liu_file("Canon_G3.txt")).expect("Hu & Liu");
+    assert_eq!(
+        g3.sentences().count(),
+        read_hu_liu(&hu_liu_file("Canon_G3.txt"))
+            .expect("read")
+            .sentences()
+            .count()
+    );
+    assert!(g3.sentences().any(|(_, s)| !s.gold.is_empty()));
 }

@@ -4,8 +4,9 @@ mod common;
 
 use common::HashEmbedder;
 use daogou_guide::catalog::{demo_catalog, import_csv, ColumnMapping};
+use daogou_guide::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
 use daogou_guide::store::{Store, StoreError, UpsertProgress, SCHEMA_VERSION};
-use daogou_guide::{Price, Product, TextEmbedder};
+use daogou_guide::{CatalogIndex, Price, Product, TextEmbedder};
 
 fn quiet() -> impl FnMut(UpsertProgress) {
     |_| {}
@@ -339,4 +340,99 @@ fn clear_errors_for_missing_directories_read_only_and_unknown_schemas() {
         matches!(err, StoreError::UnsupportedSchema { ref found } if found == "99"),
         "{err}"
     );
+}
+
+fn review_summary(aspect: &str, positive: usize, reviews: usize) -> ReviewSummary {
+    ReviewSummary {
+        model_id: "hash-32".into(),
+        reviews,
+        aspects: vec![AspectOpinion {
+            aspect: aspect.into(),
+            reviews,
+            positive,
+            negative: reviews - positive,
+            summary: format!("{aspect}: positive in {positive} of {reviews} reviews"),
+            evidence: vec![SentenceEvidence {
+                text: format!("The {aspect} is “great” — 好!"),
+                polarity: "positive".into(),
+                confidence: 0.875,
+                support: 0.25,
+                words: vec![("The".into(), 0.0), ("great".into(), 0.5)],
+            }],
+        }],
+    }
+}
+
+#[test]
+fn review_summaries_round_trip_and_belong_to_catalog_products() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.db");
+    let mut products = demo_catalog().products;
+    let embedder = HashEmbedder::new(32);
+    let id = products[3].id.clone();
+    {
+        let mut store = Store::open(&path).unwrap();
+        store.upsert(&products, &embedder, &mut quiet()).unwrap();
+        assert!(store.review_summaries().unwrap().is_empty());
+        store
+            .put_review_summary(&id, &review_summary("battery", 3, 5))
+            .unwrap();
+        // A second summary replaces the first.
+        store
+            .put_review_summary(&id, &review_summary("battery life", 12, 15))
+            .unwrap();
+        let err = store
+            .put_review_summary("no-such-product", &review_summary("zoom", 1, 1))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::UnknownProduct(_)), "{err}");
+        assert!(err.to_string().contains("\"no-such-product\""), "{err}");
+    }
+
+    // Reopened: exactly the stored summary, also after the product itself changed.
+    let mut store = Store::open(&path).unwrap();
+    let stored = store.review_summaries().unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[&id], review_summary("battery life", 12, 15));
+    products[3].description.push_str(" Now in green.");
+    let report = store.upsert(&products, &embedder, &mut quiet()).unwrap();
+    assert_eq!(report.updated, std::slice::from_ref(&id));
+    assert_eq!(store.review_summaries().unwrap().len(), 1);
+
+    // The catalog loaded from the store carries it at the product's position only.
+    let catalog = CatalogIndex::from_store(&mut store, &embedder, &mut quiet()).unwrap();
+    let at = catalog.position(&id).unwrap();
+    assert_eq!(
+        catalog.reviews(at),
+        Some(&review_summary("battery life", 12, 15))
+    );
+    assert_eq!(
+        (0..catalog.len())
+            .filter(|&i| catalog.reviews(i).is_some())
+            .count(),
+        1
+    );
+    drop(store);
+
+    // A corrupt row is reported as such, naming the product.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE review_summaries SET aspects_json = '{'", [])
+        .unwrap();
+    drop(conn);
+    let err = Store::open(&path).unwrap().review_summaries().unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+    assert!(err.to_string().contains(&id), "{err}");
+
+    // A database from before the table existed reads as having no summaries when opened
+    // read-only, and gains the table when opened for writing.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("DROP TABLE review_summaries", []).unwrap();
+    drop(conn);
+    let read_only = Store::open_read_only(&path).unwrap();
+    assert!(read_only.review_summaries().unwrap().is_empty());
+    drop(read_only);
+    let mut store = Store::open(&path).unwrap();
+    store
+        .put_review_summary(&id, &review_summary("screen", 2, 2))
+        .unwrap();
+    assert_eq!(store.review_summaries().unwrap().len(), 1);
 }

@@ -116,8 +116,14 @@ impl SentenceEncoder {
             .file_name()
             .map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned());
         let norm = if self.normalize { "" } else { "/raw" };
+        // Catalog vectors of models with prompts are embedded with the passage prompt.
+        let prompts = if self.prompts.is_empty() {
+            ""
+        } else {
+            "/prompts"
+        };
         self.model_id = format!(
-            "{name}/{:?}/{}{norm}",
+            "{name}/{:?}/{}{norm}{prompts}",
             self.pooling,
             self.tokenizer.max_len()
         )
@@ -151,7 +157,8 @@ impl SentenceEncoder {
     }
 
     /// A stable identifier of the model and its pooling and length settings, recorded
-    /// next to stored embeddings (e.g. `all-minilm-l6-v2/mean/256`).
+    /// next to stored embeddings (e.g. `all-minilm-l6-v2/mean/256`; models with prompts,
+    /// such as e5, end in `/prompts`).
     pub fn model_id(&self) -> &str {
         &self.model_id
     }

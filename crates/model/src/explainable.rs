@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use candle_core::{Tensor, Var};
 use daogou_explain::{
-    DifferentiableModel, ExplainError, FeatureGroups, Mask, MaskedModel, TextFeatures, TokenWordMap,
+    DifferentiableModel, ExplainError, FeatureGroups, Mask, MaskedModel, TargetOutputs,
+    TextFeatures, TokenWordMap,
 };
 
 use crate::encoder::SentenceEncoder;
@@ -29,6 +30,7 @@ pub struct TextScoreModel<'a> {
     num_targets: usize,
     perturb: Box<Perturb<'a>>,
     score: Box<Score<'a>>,
+    prompt: Option<&'a str>,
 }
 
 impl<'a> TextScoreModel<'a> {
@@ -46,7 +48,16 @@ impl<'a> TextScoreModel<'a> {
             num_targets,
             perturb,
             score,
+            prompt: None,
         }
+    }
+
+    /// Embeds the perturbed texts as texts of a kind (`query`, `passage`): prefixed with the
+    /// model's prompt for it, if any (see [`SentenceEncoder::embed_with_prompt`]). The
+    /// prompt is never a feature.
+    pub fn with_prompt(mut self, kind: &'a str) -> Self {
+        self.prompt = Some(kind);
+        self
     }
 
     /// Cosine similarity of the perturbed text to each of `targets` (unit vectors).
@@ -82,7 +93,11 @@ impl MaskedModel for TextScoreModel<'_> {
                 unique.len() - 1
             });
         }
-        let embeddings = self.encoder.embed(&unique).map_err(ExplainError::model)?;
+        let embeddings = match self.prompt {
+            Some(kind) => self.encoder.embed_with_prompt(kind, &unique),
+            None => self.encoder.embed(&unique),
+        }
+        .map_err(ExplainError::model)?;
         Ok(masks
             .iter()
             .zip(&texts)
@@ -112,30 +127,55 @@ pub enum EmbeddingBaseline {
     Zeros,
 }
 
+/// Most tokens (sequences × sequence length) in one forward/backward pass: bounds the
+/// memory of the activations kept for the backward pass (about 1 GB for MiniLM).
+const MAX_GRADIENT_TOKENS: usize = 8192;
+
 /// Cosine similarity between the sentence embedding computed from a text's word
-/// embeddings and a fixed target, with gradients with respect to those word embeddings.
+/// embeddings and fixed targets (one output each), with gradients with respect to those
+/// word embeddings. All targets are computed in the same batched passes.
 pub struct EmbeddingSimilarity<'a> {
     encoder: &'a SentenceEncoder,
     encoding: Encoding,
-    target: Tensor,
+    /// `[targets, hidden]`.
+    targets: Tensor,
+    num_targets: usize,
 }
 
 impl<'a> EmbeddingSimilarity<'a> {
     /// Prepares `text` (tokenised once) against `target` (a unit vector).
     pub fn new(encoder: &'a SentenceEncoder, text: &str, target: &[f32]) -> Result<Self> {
-        if target.len() != encoder.dim() {
+        Self::with_targets(encoder, text, &[target])
+    }
+
+    /// Prepares `text` against several targets (unit vectors), one output each.
+    pub fn with_targets(
+        encoder: &'a SentenceEncoder,
+        text: &str,
+        targets: &[&[f32]],
+    ) -> Result<Self> {
+        if targets.is_empty() {
+            return Err(ModelError::InvalidInput("no targets".into()));
+        }
+        if let Some(bad) = targets.iter().find(|t| t.len() != encoder.dim()) {
             return Err(ModelError::InvalidInput(format!(
                 "target has {} dimensions, the encoder {}",
-                target.len(),
+                bad.len(),
                 encoder.dim()
             )));
         }
         let encoding = encoder.tokenizer().encode(text)?;
-        let target = Tensor::new(target, encoder.model().device())?.unsqueeze(0)?;
+        let flat: Vec<f32> = targets.concat();
+        let targets_tensor = Tensor::from_vec(
+            flat,
+            (targets.len(), encoder.dim()),
+            encoder.model().device(),
+        )?;
         Ok(Self {
             encoder,
             encoding,
-            target,
+            targets: targets_tensor,
+            num_targets: targets.len(),
         })
     }
 
@@ -201,39 +241,60 @@ impl<'a> EmbeddingSimilarity<'a> {
         FeatureGroups::words(&map, self.encoder.dim()).with_names(features.feature_names())
     }
 
-    fn value_and_grad_batch(&self, points: &[Vec<f32>]) -> Result<Vec<(f64, Vec<f32>)>> {
+    /// (value, gradient) of every target at every point, point-major, in passes of at
+    /// most [`MAX_GRADIENT_TOKENS`] tokens.
+    fn value_and_grad_all(&self, points: &[Vec<f32>]) -> Result<TargetOutputs> {
         let seq = self.encoding.len();
         let hidden = self.encoder.dim();
-        let n = points.len();
-        let device = self.encoder.model().device();
-        let mut flat = Vec::with_capacity(n * seq * hidden);
-        for p in points {
-            if p.len() != seq * hidden {
-                return Err(ModelError::InvalidInput(format!(
-                    "point has {} values, expected {seq} tokens x {hidden}",
-                    p.len()
-                )));
-            }
-            flat.extend_from_slice(p);
+        if let Some(p) = points.iter().find(|p| p.len() != seq * hidden) {
+            return Err(ModelError::InvalidInput(format!(
+                "point has {} values, expected {seq} tokens x {hidden}",
+                p.len()
+            )));
         }
-        let embeds = Var::from_tensor(&Tensor::from_vec(flat, (n, seq, hidden), device)?)?;
+        let per_pass = (MAX_GRADIENT_TOKENS / (seq * self.num_targets).max(1)).max(1);
+        let mut out = Vec::with_capacity(points.len());
+        for chunk in points.chunks(per_pass) {
+            out.extend(self.pass(chunk)?);
+        }
+        Ok(out)
+    }
+
+    /// One forward/backward pass: each point is repeated once per target, and the sum of
+    /// all (point, target) similarities is differentiated, which gives every pair's
+    /// gradient at once because the copies are independent inputs.
+    fn pass(&self, points: &[Vec<f32>]) -> Result<TargetOutputs> {
+        let (seq, hidden, k) = (self.encoding.len(), self.encoder.dim(), self.num_targets);
+        let rows = points.len() * k;
+        let device = self.encoder.model().device();
+        let mut flat = Vec::with_capacity(rows * seq * hidden);
+        for p in points {
+            for _ in 0..k {
+                flat.extend_from_slice(p);
+            }
+        }
+        let embeds = Var::from_tensor(&Tensor::from_vec(flat, (rows, seq, hidden), device)?)?;
         let batch = self
             .encoder
             .tokenizer()
-            .batch(&vec![&self.encoding; n], device)?;
+            .batch(&vec![&self.encoding; rows], device)?;
         let sentence = self.encoder.embed_from_word_embeddings(
             embeds.as_tensor(),
             &batch.token_type_ids,
             &batch.attention_mask,
         )?;
-        let scores = sentence.broadcast_mul(&self.target)?.sum(1)?;
+        let targets = self.targets.repeat((points.len(), 1))?;
+        let scores = (sentence * targets)?.sum(1)?;
         let grads = scores.sum_all()?.backward()?;
         let grad = grads.get(embeds.as_tensor()).ok_or_else(|| {
             ModelError::InvalidInput("no gradient reached the word embeddings".into())
         })?;
-        let grad = grad.reshape((n, seq * hidden))?.to_vec2::<f32>()?;
+        let grad = grad.reshape((rows, seq * hidden))?.to_vec2::<f32>()?;
         let scores = scores.to_vec1::<f32>()?;
-        Ok(scores.into_iter().map(f64::from).zip(grad).collect())
+        let mut pairs = scores.into_iter().map(f64::from).zip(grad);
+        Ok((0..points.len())
+            .map(|_| pairs.by_ref().take(k).collect())
+            .collect())
     }
 }
 
@@ -242,7 +303,22 @@ impl DifferentiableModel for EmbeddingSimilarity<'_> {
         &self,
         points: &[Vec<f32>],
     ) -> std::result::Result<Vec<(f64, Vec<f32>)>, ExplainError> {
-        self.value_and_grad_batch(points)
-            .map_err(ExplainError::model)
+        Ok(self
+            .value_and_grad_all(points)
+            .map_err(ExplainError::model)?
+            .into_iter()
+            .filter_map(|per_target| per_target.into_iter().next())
+            .collect())
+    }
+
+    fn num_targets(&self) -> usize {
+        self.num_targets
+    }
+
+    fn value_and_grad_targets(
+        &self,
+        points: &[Vec<f32>],
+    ) -> std::result::Result<TargetOutputs, ExplainError> {
+        self.value_and_grad_all(points).map_err(ExplainError::model)
     }
 }

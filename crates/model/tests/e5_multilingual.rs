@@ -87,7 +87,10 @@ fn e5_prompts_come_with_the_model() {
     assert_eq!(encoder().prompt("query"), Some("query: "));
     assert_eq!(encoder().prompt("passage"), Some("passage: "));
     assert_eq!(encoder().dim(), 384);
-    assert_eq!(encoder().model_id(), "multilingual-e5-small/mean/512");
+    assert_eq!(
+        encoder().model_id(),
+        "multilingual-e5-small/mean/512/prompts"
+    );
 }
 
 #[test]

@@ -159,3 +159,33 @@ fn integrated_gradients_is_complete_within_one_percent_at_64_steps() {
         }
     }
 }
+
+#[test]
+fn integrated_gradients_of_several_products_match_one_product_at_a_time() {
+    let case = &cases()[0];
+    let texts = [
+        case.product.as_str(),
+        "a pair of running shoes",
+        "stainless steel kettle",
+    ];
+    let products = encoder().embed(&texts).expect("embed");
+    let refs: Vec<&[f32]> = products.iter().map(Vec::as_slice).collect();
+    let features = TextFeatures::new(&case.query);
+    let together = EmbeddingSimilarity::with_targets(encoder(), &case.query, &refs).expect("model");
+    let groups = together.word_groups(&features).expect("groups");
+    let input = together.input().expect("input");
+    let baseline = together.baseline(EmbeddingBaseline::Pad).expect("baseline");
+    let ig = IntegratedGradients::default();
+    let all = ig
+        .explain_targets(&together, &input, &baseline, &groups)
+        .expect("ig");
+    assert_eq!(all.len(), 3);
+    for (k, product) in products.iter().enumerate() {
+        let alone = EmbeddingSimilarity::new(encoder(), &case.query, product).expect("model");
+        let e = ig.explain(&alone, &input, &baseline, &groups).expect("ig");
+        for (a, b) in all[k].values.iter().zip(&e.values) {
+            assert!((a - b).abs() < 1e-5, "product {k}: {a} vs {b}");
+        }
+        assert!((all[k].full_value.expect("f") - e.full_value.expect("f")).abs() < 1e-5);
+    }
+}

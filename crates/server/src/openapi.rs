@@ -468,7 +468,7 @@ fn schemas(limits: &Limits) -> Value {
                 "sentence": string,
                 "claims": array(json!({
                     "type": "object",
-                    "properties": { "text": string, "evidence": array(json!({ "type": "object", "properties": { "kind": string } })) }
+                    "properties": { "text": string, "evidence": array(json!({ "type": "object", "properties": { "kind": { "type": "string", "description": "request_word, product_match, filter, review, history or overall_match" } } })) }
                 }))
             }
         },
@@ -480,7 +480,43 @@ fn schemas(limits: &Limits) -> Value {
                 "explanations": array(reference("Explanation")),
                 "matches": array(reference("ProductMatch")),
                 "profile_explanation": reference("Explanation"),
+                "reviews": reference("ReviewEvidence"),
                 "narrative": reference("Narrative")
+            }
+        },
+        "ReviewEvidence": {
+            "type": "object",
+            "description": "What the product's reviews say (present only when a review summary \
+                is attached to the product, e.g. with `daogou reviews FILE --attach ID`): at most \
+                3 aspects, those the request mentions first (a request word equal to a word of the \
+                aspect, or its singular or plural)",
+            "properties": {
+                "model_id": { "type": "string", "description": "The encoder that embedded the reviews" },
+                "reviews": { "type": "integer", "description": "Reviews summarised" },
+                "aspects": array(reference("AspectEvidence"))
+            }
+        },
+        "AspectEvidence": {
+            "type": "object",
+            "properties": {
+                "asked": { "type": "boolean", "description": "Whether the request mentions this aspect; asked aspects are also named in the narrative" },
+                "aspect": string,
+                "reviews": { "type": "integer", "description": "Reviews mentioning the aspect" },
+                "positive": { "type": "integer", "description": "Reviews positive about it" },
+                "negative": { "type": "integer", "description": "Reviews negative about it" },
+                "summary": { "type": "string", "description": "e.g. battery life: positive in 12 of 15 reviews" },
+                "evidence": array(reference("SentenceEvidence"))
+            }
+        },
+        "SentenceEvidence": {
+            "type": "object",
+            "description": "A review sentence supporting the majority opinion, at most one per aspect",
+            "properties": {
+                "text": string,
+                "polarity": { "type": "string", "enum": ["positive", "negative"] },
+                "confidence": { "type": "number", "description": "The sentiment head's probability of that polarity" },
+                "support": { "type": "number", "description": "Occlusion attribution of the words around the mention to the majority polarity" },
+                "words": { "type": "array", "description": "[word, attribution] pairs", "items": { "type": "array", "items": {} } }
             }
         },
         "Counterfactual": {

@@ -422,6 +422,22 @@
     ]);
   }
 
+  /** What the product's reviews say: one row per aspect (those the request mentions first,
+   *  as the server orders them) with its supporting sentence; text only. */
+  function reviewSection(reviews) {
+    const rows = reviews.aspects.map((a) => el('li', {
+      class: a.asked ? 'review-aspect review-asked' : 'review-aspect',
+    }, [
+      el('span', { class: 'review-summary', text: a.summary }),
+      a.asked ? el('span', { class: 'review-badge', text: 'you asked' }) : null,
+      ...a.evidence.slice(0, 1).map((e) => el('q', { class: 'review-quote', text: e.text })),
+    ]));
+    return el('div', { class: 'reviews' }, [
+      el('h3', { text: `What reviewers say (${reviews.reviews} reviews)` }),
+      el('ul', { class: 'review-list' }, rows),
+    ]);
+  }
+
   function productCard(answer, item, explanation, scale) {
     const p = item.product;
     const matchesIn = (field) => item.matches.filter((m) => m.field === field)
@@ -466,6 +482,7 @@
       head,
       el('p', { class: 'narrative', text: item.narrative.sentence }),
       el('div', { class: 'product-body' }, [why, parts]),
+      item.reviews ? reviewSection(item.reviews) : null,
     ]);
     if (answer.attention && answer.attention.maps.length > 0) {
       let panel = null;

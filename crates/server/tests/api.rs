@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use daogou_guide::app::CATALOG_DB;
 use daogou_guide::history_store::HistoryStore;
+use daogou_guide::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
+use daogou_guide::store::Store;
 use daogou_guide::{Guide, GuideConfig};
 use daogou_server::routes::recommend::NO_STORED_HISTORY;
 use daogou_server::routes::ROUTES;
@@ -977,4 +979,108 @@ fn an_explanation_over_its_budget_falls_back_and_says_so() {
         .error(422)
         .to_string();
     assert!(message.contains("budget"), "{message}");
+}
+
+/// A review summary as `daogou reviews --attach` stores it (the counts and sentences here
+/// are test input; the guide's tests summarise real reviews).
+fn watch_reviews() -> ReviewSummary {
+    let opinion = |aspect: &str, positive: usize, negative: usize, sentence: &str| AspectOpinion {
+        aspect: aspect.into(),
+        reviews: positive + negative + 1,
+        positive,
+        negative,
+        summary: format!(
+            "{aspect}: {} in {} of {} reviews",
+            if positive >= negative {
+                "positive"
+            } else {
+                "negative"
+            },
+            positive.max(negative),
+            positive + negative + 1
+        ),
+        evidence: vec![SentenceEvidence {
+            text: sentence.into(),
+            polarity: if positive >= negative {
+                "positive"
+            } else {
+                "negative"
+            }
+            .into(),
+            confidence: 0.9,
+            support: 0.2,
+            words: vec![("<b>".into(), 0.1)],
+        }],
+    };
+    ReviewSummary {
+        model_id: "test".into(),
+        reviews: 20,
+        aspects: vec![
+            opinion("watch", 14, 2, "Best <b>watch</b> I have owned."),
+            opinion("screen", 3, 8, "The screen is hard to read indoors."),
+            opinion("strap", 6, 1, "The strap is comfy."),
+            opinion(
+                "battery life",
+                12,
+                2,
+                "The battery lasts two weeks, easily.",
+            ),
+        ],
+    }
+}
+
+#[test]
+fn attached_reviews_come_with_the_product_asked_aspects_first() {
+    let dir = data_dir();
+    Store::open(&dir.path().join(CATALOG_DB))
+        .expect("store")
+        .put_review_summary("ele-014", &watch_reviews())
+        .expect("attach");
+    let server = Server::start(loaded(Settings::default(), dir.path()));
+    let answer = server.post(
+        "/api/recommend",
+        &json!({ "request": "gps running watch with long battery", "k": 5, "explain": ["shap"] }),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let items = answer.json["items"].as_array().expect("items");
+    let watch = items
+        .iter()
+        .find(|i| i["product"]["id"] == "ele-014")
+        .expect("the GPS watch is recommended");
+    let aspects = watch["reviews"]["aspects"].as_array().expect("aspects");
+    let shown: Vec<(&str, bool)> = aspects
+        .iter()
+        .map(|a| (a["aspect"].as_str().unwrap_or(""), a["asked"] == true))
+        .collect();
+    assert_eq!(
+        shown,
+        [("watch", true), ("battery life", true), ("screen", false)]
+    );
+    assert_eq!(watch["reviews"]["reviews"], 20);
+    assert_eq!(aspects[1]["positive"], 12);
+    assert_eq!(
+        aspects[0]["evidence"][0]["text"],
+        "Best <b>watch</b> I have owned."
+    );
+    let sentence = watch["narrative"]["sentence"].as_str().expect("sentence");
+    assert!(
+        sentence.contains(
+            "reviewers are positive about battery life (12 of 15 reviews): \
+             “The battery lasts two weeks, easily.”"
+        ),
+        "{sentence}"
+    );
+    assert!(!sentence.contains("screen"), "{sentence}");
+    for item in items.iter().filter(|i| i["product"]["id"] != "ele-014") {
+        assert!(item.get("reviews").is_none(), "{}", item["product"]["id"]);
+    }
+    let doc = server.get("/api/openapi.json");
+    let schemas = &doc.json["components"]["schemas"];
+    assert_eq!(
+        schemas["RecommendedItem"]["properties"]["reviews"]["$ref"],
+        "#/components/schemas/ReviewEvidence"
+    );
+    for name in ["ReviewEvidence", "AspectEvidence", "SentenceEvidence"] {
+        assert!(schemas[name]["properties"].is_object(), "{name}");
+    }
 }

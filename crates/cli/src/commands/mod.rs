@@ -78,7 +78,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Profile(args) => profile::run(args, &paths),
         Command::Catalog(args) => catalog::run(args, &paths),
         Command::Train(args) => train::run(args, paths.model.as_deref()),
-        Command::Reviews(args) => reviews::run(args, paths.model.as_deref()),
+        Command::Reviews(args) => reviews::run(args, &paths),
         Command::Model(args) => model::run(args, paths.model.as_deref()),
         Command::Bench(args) => bench::run(args, paths.model.as_deref()),
         Command::Eval(args) => eval::run(args, paths.model.as_deref()),

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use daogou_guide::profile::{read_history, HistoryEvent};
 use daogou_guide::recommend::Recommendations;
+use daogou_guide::reviews::ReviewEvidence;
 use daogou_guide::{Method, RecommendOptions};
 
 use crate::display::{attribution_table, coloured_words, colours};
@@ -110,6 +111,17 @@ pub fn run(args: RecommendArgs, paths: &Paths) -> Result<()> {
     Ok(())
 }
 
+/// The review aspects of a product, asked-for first, each with its quoted evidence.
+fn print_reviews(reviews: &ReviewEvidence) {
+    for a in &reviews.aspects {
+        let asked = if a.asked { "  (you asked)" } else { "" };
+        println!("    reviews: {}{asked}", a.opinion.summary);
+        for e in &a.opinion.evidence {
+            println!("      “{}”", e.text);
+        }
+    }
+}
+
 fn print_answer(answer: &Recommendations) {
     let colour = colours();
     println!("Request: {}", answer.request);
@@ -156,6 +168,9 @@ fn print_answer(answer: &Recommendations) {
             println!("    {:<22} {}", e.method, coloured_words(e, colour));
         }
         println!("    {}", item.narrative.sentence);
+        if let Some(reviews) = &item.reviews {
+            print_reviews(reviews);
+        }
     }
     if let Some(first) = answer.items.first().and_then(|i| i.explanations.first()) {
         println!(

@@ -1,13 +1,15 @@
-//! `daogou reviews`: aspects, opinions and attributed evidence from a product's reviews.
+//! `daogou reviews`: aspects, opinions and attributed evidence from a product's reviews;
+//! with `--attach ID`, the summary is stored with that product in the catalog, where
+//! `daogou recommend` and the server show it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
-use daogou_guide::reviews::{read_hu_liu, read_plain, summarize, AspectOptions};
+use daogou_guide::reviews::{read_reviews, AspectOptions, ReviewSet, ReviewSummary};
 use daogou_model::ClassifierHead;
 
-use crate::runtime::load_encoder;
+use crate::runtime::{load_encoder, open_guide, Paths};
 
 #[derive(Debug, Args)]
 pub struct ReviewsArgs {
@@ -19,41 +21,74 @@ pub struct ReviewsArgs {
     /// Aspects to summarise.
     #[arg(long, default_value_t = 10)]
     aspects: usize,
+    /// Store the summary with this product of the catalog (shown by `daogou recommend`).
+    #[arg(long, value_name = "PRODUCT_ID")]
+    attach: Option<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
 }
 
-pub fn run(args: ReviewsArgs, model: Option<&std::path::Path>) -> Result<()> {
+pub fn run(args: ReviewsArgs, paths: &Paths) -> Result<()> {
     let head = ClassifierHead::load(&args.classifier)?;
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let set = if text.contains("##") {
-        read_hu_liu(&args.file)?
-    } else {
-        let name = args
-            .file
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        read_plain(&name, &text)
-    };
-    let encoder = load_encoder(model)?;
+    let set = read_reviews(&args.file)?;
     let options = AspectOptions {
         max_aspects: args.aspects,
         ..AspectOptions::default()
     };
-    let opinions = summarize(&set, &encoder, &head, &options)?;
+    let summary = match &args.attach {
+        Some(id) => attach(&args.file, id, &set, &head, &options, paths)?,
+        None => {
+            let encoder = load_encoder(paths.model.as_deref())?;
+            ReviewSummary::build(&set, &encoder, &head, &options)?
+        }
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&opinions)?);
-        return Ok(());
+        println!("{}", serde_json::to_string_pretty(&summary.aspects)?);
+    } else {
+        print_summary(&set, &summary);
     }
-    println!("{}: {} reviews", set.product, set.reviews.len());
-    for o in &opinions {
+    if let Some(id) = &args.attach {
+        eprintln!(
+            "attached {} aspects from {} reviews to product {id:?}",
+            summary.aspects.len(),
+            summary.reviews
+        );
+    }
+    Ok(())
+}
+
+/// Summarises with the guide's encoder and stores the summary with product `id`; the id
+/// is checked before the (slow) summarising.
+fn attach(
+    file: &Path,
+    id: &str,
+    set: &ReviewSet,
+    head: &ClassifierHead,
+    options: &AspectOptions,
+    paths: &Paths,
+) -> Result<ReviewSummary> {
+    let mut guide = open_guide(paths)?;
+    if guide.catalog().position(id).is_none() {
+        bail!("product id {id:?} is not in the catalog; import the product first");
+    }
+    let summary = ReviewSummary::build(set, guide.encoder(), head, options)?;
+    if summary.aspects.is_empty() {
+        bail!(
+            "no aspect of {} is mentioned often enough to summarise; nothing attached",
+            file.display()
+        );
+    }
+    guide.attach_reviews(id, summary.clone())?;
+    Ok(summary)
+}
+
+fn print_summary(set: &ReviewSet, summary: &ReviewSummary) {
+    println!("{}: {} reviews", set.product, summary.reviews);
+    for o in &summary.aspects {
         println!("\n{}", o.summary);
         for e in &o.evidence {
             println!("  {:+.3}  {}", e.support, e.text);
         }
     }
-    Ok(())
 }

@@ -225,3 +225,64 @@ fn gradient_methods_reject_bad_inputs() {
         Err(ExplainError::InvalidParameter { .. })
     ));
 }
+
+/// Two analytic targets, f₀ = [`Analytic`] and f₁ = 3·f₀ − x₃, answered together.
+struct TwoTargets(Analytic);
+
+impl DifferentiableModel for TwoTargets {
+    fn value_and_grad(&self, points: &[Vec<f32>]) -> Result<Vec<(f64, Vec<f32>)>, ExplainError> {
+        self.0.value_and_grad(points)
+    }
+
+    fn num_targets(&self) -> usize {
+        2
+    }
+
+    fn value_and_grad_targets(
+        &self,
+        points: &[Vec<f32>],
+    ) -> Result<Vec<Vec<(f64, Vec<f32>)>>, ExplainError> {
+        let first = self.0.value_and_grad(points)?;
+        Ok(first
+            .into_iter()
+            .zip(points)
+            .map(|((f, g), p)| {
+                let mut g1: Vec<f32> = g.iter().map(|v| 3.0 * v).collect();
+                g1[3] -= 1.0;
+                let f1 = 3.0 * f - f64::from(p[3]);
+                vec![(f, g), (f1, g1)]
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn explain_targets_shares_the_calls_and_matches_single_target_runs() {
+    let model = TwoTargets(Analytic::new());
+    let features = FeatureGroups::per_dimension(4);
+    let method = ig(IntegrationRule::GaussLegendre, 50);
+    let both = method
+        .explain_targets(&model, &X, &zero_baseline(4), &features)
+        .expect("ig");
+    assert_eq!(both.len(), 2);
+    // One set of calls: 52 points in one call of at most 64 points.
+    assert_eq!(model.0.calls.get(), 1);
+    assert_eq!(model.0.points.get(), 52);
+    let single = method
+        .explain(&model, &X, &zero_baseline(4), &features)
+        .expect("ig");
+    for (a, b) in both[0].values.iter().zip(&single.values) {
+        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+    }
+    // Target 1 is linear in target 0's attributions, minus x₃ for x₃.
+    let exact = model.0.exact_ig(&X);
+    for (i, v) in both[1].values.iter().enumerate() {
+        let expected = 3.0 * exact[i] - if i == 3 { f64::from(X[3]) } else { 0.0 };
+        assert!(
+            (v - expected).abs() < 1e-4,
+            "feature {i}: {v} vs {expected}"
+        );
+    }
+    assert_eq!(both[1].target, 1);
+    assert!(both[1].completeness_delta.expect("delta").abs() < 1e-4);
+}

@@ -31,23 +31,59 @@ fn replace_puts_the_token_in_place_of_each_removed_word() {
 
 #[test]
 fn words_keep_byte_and_char_offsets() {
-    let text = TextFeatures::new("  红色 running\tshoes ");
+    let text = TextFeatures::new("  red running\tshoes ");
     let words = text.words();
-    assert_eq!(text.feature_names(), vec!["红色", "running", "shoes"]);
-    assert_eq!((words[0].byte_start, words[0].byte_end), (2, 8));
-    assert_eq!((words[0].char_start, words[0].char_end), (2, 4));
-    assert_eq!((words[1].byte_start, words[1].char_start), (9, 5));
+    assert_eq!(text.feature_names(), vec!["red", "running", "shoes"]);
+    assert_eq!((words[0].byte_start, words[0].byte_end), (2, 5));
+    assert_eq!((words[1].byte_start, words[1].char_start), (6, 6));
     assert_eq!(
         &text.text()[words[2].byte_start..words[2].byte_end],
         "shoes"
     );
-    assert_eq!((words[2].char_start, words[2].char_end), (13, 18));
+    assert_eq!((words[2].char_start, words[2].char_end), (14, 19));
     // Runs of whitespace collapse: Delete output is single-spaced.
     let kept = text
         .render(&Mask::full(3), &MaskingStrategy::Delete)
         .unwrap();
-    assert_eq!(kept, "红色 running shoes");
+    assert_eq!(kept, "red running shoes");
     assert_eq!(TextFeatures::new("   ").num_features(), 0);
+}
+
+#[test]
+fn chinese_characters_are_features_joined_without_spaces() {
+    let text = TextFeatures::new("  红色 running\t防水夹克 ");
+    let words = text.words();
+    assert_eq!(
+        text.feature_names(),
+        vec!["红", "色", "running", "防", "水", "夹", "克"]
+    );
+    assert_eq!((words[0].byte_start, words[0].byte_end), (2, 5));
+    assert_eq!((words[1].char_start, words[1].char_end), (3, 4));
+    assert_eq!((words[3].char_start, words[3].char_end), (13, 14));
+    let render = |bits: &[bool], strategy: &MaskingStrategy| {
+        text.render(&Mask::from_bools(bits), strategy).unwrap()
+    };
+    let all = [true; 7];
+    assert_eq!(
+        render(&all, &MaskingStrategy::Delete),
+        "红色 running 防水夹克"
+    );
+    let no_water = [true, true, true, true, false, true, true];
+    assert_eq!(
+        render(&no_water, &MaskingStrategy::Delete),
+        "红色 running 防夹克"
+    );
+    let mask = MaskingStrategy::Replace("[MASK]".into());
+    assert_eq!(render(&no_water, &mask), "红色 running 防[MASK]夹克");
+    // A deleted word between two spaced words leaves one space.
+    let no_running = [true, true, false, true, true, true, true];
+    assert_eq!(
+        render(&no_running, &MaskingStrategy::Delete),
+        "红色 防水夹克"
+    );
+    let subset = text.subset(&Mask::from_bools(&no_running)).unwrap();
+    assert_eq!(subset.text(), "红色 防水夹克");
+    assert_eq!(subset.num_features(), 6);
 }
 
 #[test]

@@ -2,13 +2,15 @@
 //! the built-in demo catalog, held in memory.
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use daogou_guide::catalog::demo_catalog;
+use daogou_guide::datasets::read_sst;
 use daogou_guide::scene::SceneConfig;
 use daogou_guide::{CatalogIndex, Guide};
 use daogou_model::fetch::{Fetcher, MINILM_L6_V2};
-use daogou_model::SentenceEncoder;
+use daogou_model::{ClassifierHead, SentenceEncoder, TrainOptions};
 
 /// Loads MiniLM from the cache (fetching it if missing).
 pub fn encoder() -> SentenceEncoder {
@@ -28,4 +30,59 @@ pub fn guide() -> &'static Guide {
         let catalog = CatalogIndex::embed(demo_catalog().products, &encoder).expect("catalog");
         Guide::in_memory(encoder, catalog, SceneConfig::builtin().expect("scenes")).expect("guide")
     })
+}
+
+/// A negative/positive sentiment head trained on every 4th SST training sentence.
+pub fn sentiment_head(encoder: &SentenceEncoder) -> ClassifierHead {
+    let sst = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/sst/train_official.txt"
+    ));
+    let train: Vec<_> = read_sst(&sst)
+        .expect("SST is required")
+        .examples
+        .into_iter()
+        .step_by(4)
+        .collect();
+    let texts: Vec<&str> = train.iter().map(|e| e.text.as_str()).collect();
+    let x = encoder.embed(&texts).expect("embed");
+    let y: Vec<usize> = train
+        .iter()
+        .map(|e| usize::from(e.label == "positive"))
+        .collect();
+    ClassifierHead::train(
+        &x,
+        &y,
+        vec!["negative".into(), "positive".into()],
+        encoder.model_id(),
+        TrainOptions::default(),
+    )
+    .expect("train")
+}
+
+/// The Hu & Liu review files (`product_reviews_1` and `_2`, READMEs left out), sorted.
+pub fn hu_liu_files() -> Vec<PathBuf> {
+    let root = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/hu-liu-reviews"
+    ));
+    let mut files: Vec<PathBuf> = ["product_reviews_1", "product_reviews_2"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(root.join(d))
+                .unwrap_or_else(|e| panic!("{} is required: {e}", root.display()))
+        })
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "txt") && !p.ends_with("README.txt"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The Hu & Liu review file whose name ends with `name`.
+pub fn hu_liu_file(name: &str) -> PathBuf {
+    hu_liu_files()
+        .into_iter()
+        .find(|f| f.ends_with(name))
+        .unwrap_or_else(|| panic!("Hu & Liu review file {name} is required"))
 }

@@ -1,0 +1,132 @@
+//! The guide on multilingual-e5-small (fetched and converted on first use): Chinese
+//! requests over the demo catalog's Chinese products, explained character by character,
+//! with e5's `query:` / `passage:` prompts.
+
+use std::sync::OnceLock;
+
+use daogou_guide::catalog::demo_catalog;
+use daogou_guide::scene::SceneConfig;
+use daogou_guide::{CatalogIndex, Guide, Method, RecommendOptions, Recommendations};
+use daogou_model::fetch::{Fetcher, MULTILINGUAL_E5_SMALL};
+use daogou_model::SentenceEncoder;
+
+fn guide() -> &'static Guide {
+    static GUIDE: OnceLock<Guide> = OnceLock::new();
+    GUIDE.get_or_init(|| {
+        let dir = Fetcher::new()
+            .with_progress(false)
+            .resolve(None, &MULTILINGUAL_E5_SMALL)
+            .unwrap_or_else(|e| panic!("multilingual-e5-small is required by this test: {e}"))
+            .dir;
+        let encoder = SentenceEncoder::load(&dir).expect("e5 loads");
+        let catalog = CatalogIndex::embed(demo_catalog().products, &encoder).expect("catalog");
+        Guide::in_memory(encoder, catalog, SceneConfig::builtin().expect("scenes")).expect("guide")
+    })
+}
+
+fn shap() -> RecommendOptions {
+    RecommendOptions {
+        methods: [Method::Shap].into_iter().collect(),
+        ..RecommendOptions::default()
+    }
+}
+
+fn recommend(request: &str) -> Recommendations {
+    guide().recommend(request, None, &shap()).expect("answer")
+}
+
+fn component(item: &daogou_guide::recommend::RecommendedItem, name: &str) -> f64 {
+    item.components
+        .iter()
+        .find(|c| c.name == name)
+        .map_or(0.0, |c| c.value)
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum()
+}
+
+#[test]
+fn chinese_request_is_filtered_ranked_and_explained_per_character() {
+    let answer = recommend("防水冲锋衣 500元以内");
+    let features: Vec<&str> = answer
+        .words
+        .iter()
+        .filter(|w| w.feature.is_some())
+        .map(|w| w.text.as_str())
+        .collect();
+    assert_eq!(features, ["防", "水", "冲", "锋", "衣"]);
+    assert!(answer
+        .words
+        .iter()
+        .filter(|w| w.feature.is_none())
+        .all(|w| w.constraint.is_some()));
+    // The Chinese rain jacket (¥399) comes first; nothing over ¥500 is shown.
+    let top = &answer.items[0];
+    assert_eq!(top.product.id, "out-021", "{}", top.product.title);
+    for item in &answer.items {
+        let price = item.product.price.as_ref().expect("priced").to_usd();
+        assert!(
+            price <= 70.0 + 1e-6,
+            "{} costs ${price}",
+            item.product.title
+        );
+    }
+    let shap = &top.explanations[0];
+    assert_eq!(shap.method, "exact_shapley");
+    assert_eq!(shap.feature_names, features);
+    assert!(shap.efficiency_gap().expect("gap") < 1e-9);
+    assert!(shap.values.iter().all(|v| *v > 0.0), "{:?}", shap.values);
+}
+
+#[test]
+fn chinese_keywords_are_bigrams_so_a_shared_character_is_no_match() {
+    // 耳机 (earphones) and 有机 (organic) share 机: only the bigram counts.
+    let answer = recommend("降噪耳机");
+    let top = &answer.items[0];
+    assert_eq!(top.product.id, "ele-022", "{}", top.product.title);
+    assert!(component(top, "keyword") > 0.0);
+    let index = guide().catalog();
+    let rice = index
+        .position("gro-021")
+        .expect("the demo catalog has the rice");
+    assert!(index.product(rice).title.contains("有机"));
+    let rice_hits = index
+        .keyword()
+        .term_scores("耳机", index.len())
+        .expect("search");
+    assert!(rice_hits.iter().all(|(i, _)| *i != rice));
+    for item in answer.items.iter().filter(|i| i.product.id == "gro-021") {
+        assert_eq!(component(item, "keyword"), 0.0, "机 alone matched the rice");
+    }
+}
+
+#[test]
+fn e5_embeds_requests_as_queries_and_products_as_passages() {
+    let encoder = guide().encoder();
+    assert!(encoder.model_id().ends_with("/prompts"));
+    let request = "降噪耳机";
+    let answer = recommend(request);
+    let top = &answer.items[0];
+    let product = guide()
+        .catalog()
+        .embedding(guide().catalog().position(&top.product.id).expect("id"));
+    let query = &encoder
+        .embed_with_prompt("query", &[request])
+        .expect("embed")[0];
+    let plain = &encoder.embed(&[request]).expect("embed")[0];
+    let semantic = component(top, "semantic");
+    assert!((semantic - dot(query, product)).abs() < 1e-6, "{semantic}");
+    assert!(
+        (semantic - dot(plain, product)).abs() > 1e-4,
+        "the prompt changes the score"
+    );
+    let text = top.product.embedding_text();
+    let passage = &encoder
+        .embed_with_prompt("passage", &[text.as_str()])
+        .expect("embed")[0];
+    assert!(dot(passage, product) > 1.0 - 1e-5);
+}
