@@ -4,15 +4,15 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use daogou_explain::{
-    attention_explanation, AttentionMaps, AttentionSource, EvalConfig, Evaluator, ExactShapley,
-    Explainer, Explanation, IntegratedGradients, KernelShap, Lime, MaskedModel, Occlusion,
-    PermutationShap, Pooling, TokenWordMap,
+    EvalConfig, Evaluator, ExactShapley, Explainer, Explanation, IntegratedGradients, KernelShap,
+    Lime, MaskedModel, Occlusion, PermutationShap,
 };
 use daogou_model::explainable::EmbeddingSimilarity;
 use serde::{Deserialize, Serialize};
 
 use super::model::TextInstance;
 use super::settings::MethodSettings;
+use crate::text_explain::word_attention;
 
 /// An attribution method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -168,21 +168,7 @@ fn integrated_gradients(
 /// Attention rollout from `[CLS]`, pooled to words; its one forward pass is its cost.
 fn attention(instance: &TextInstance<'_>) -> Result<Explanation> {
     let started = Instant::now();
-    let features = &instance.features;
-    let analysis = instance.encoder.analyze(features.text())?;
-    let maps = AttentionMaps::from_nested(&analysis.attentions)?;
-    let spans: Vec<(usize, usize)> = features
-        .words()
-        .iter()
-        .map(|w| (w.byte_start, w.byte_end))
-        .collect();
-    let map = TokenWordMap::new(analysis.encoding.tokens_to_spans(&spans), spans.len())?;
-    let mut e = attention_explanation(
-        &maps.rollout()?,
-        AttentionSource::FromToken(0),
-        Some((&map, Pooling::Sum)),
-        Some(features.feature_names()),
-    )?;
+    let (mut e, _, _) = word_attention(instance.encoder, &instance.features)?;
     e.model_evals = 1;
     e.requested_evals = 1;
     e.wall_time_ms = started.elapsed().as_secs_f64() * 1e3;
