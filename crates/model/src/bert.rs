@@ -13,6 +13,7 @@ use candle_nn::{Embedding, Linear};
 
 use crate::config::BertConfig;
 use crate::error::{ModelError, Result};
+use crate::frozen_linear::linear;
 
 /// How a forward pass computes its normalisations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -340,9 +341,9 @@ impl BertModel {
                 .transpose(1, 2)?
                 .contiguous()?)
         };
-        let q = split_heads(layer.query.forward(x)?)?;
-        let k = split_heads(layer.key.forward(x)?)?;
-        let v = split_heads(layer.value.forward(x)?)?;
+        let q = split_heads(linear(&layer.query, x, path)?)?;
+        let k = split_heads(linear(&layer.key, x, path)?)?;
+        let v = split_heads(linear(&layer.value, x, path)?)?;
         let scores = (q.matmul(&k.t()?)? / (head_dim as f64).sqrt())?;
         let scores = scores.broadcast_add(mask_bias)?;
         let probs = softmax_last_dim(&scores, path)?;
@@ -353,13 +354,13 @@ impl BertModel {
             .reshape((batch, seq, hidden))?;
         let attended = layer
             .attention_norm
-            .forward(&(layer.attention_out.forward(&context)? + x)?, path)?;
+            .forward(&(linear(&layer.attention_out, &context, path)? + x)?, path)?;
         let inner = self
             .activation
-            .apply(&layer.intermediate.forward(&attended)?)?;
+            .apply(&linear(&layer.intermediate, &attended, path)?)?;
         let out = layer
             .output_norm
-            .forward(&(layer.output.forward(&inner)? + &attended)?, path)?;
+            .forward(&(linear(&layer.output, &inner, path)? + &attended)?, path)?;
         Ok((out, probs))
     }
 }

@@ -16,6 +16,11 @@ use crate::tokenize::{Batch, Encoding, TextTokenizer, TruncationPolicy};
 /// Sequences per forward pass unless told otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 64;
 
+/// Most padded tokens per forward pass (64 sequences of 64 tokens): long texts go in
+/// smaller batches, which bounds the attention maps' memory (it grows with the square of
+/// the length) without slowing short texts.
+pub const MAX_BATCH_TOKENS: usize = 64 * 64;
+
 /// The files a model directory must hold.
 pub const REQUIRED_FILES: &[&str] = &["config.json", "tokenizer.json", "model.safetensors"];
 
@@ -209,8 +214,9 @@ impl SentenceEncoder {
         }
     }
 
-    /// Embeds texts. Texts are sorted by length into batches so that little padding is
-    /// computed; the output keeps the input order.
+    /// Embeds texts. Texts are sorted by length into batches (at most the batch size, and
+    /// at most [`MAX_BATCH_TOKENS`] padded tokens) so that little padding is computed; the
+    /// output keeps the input order.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let encodings = self.tokenizer.encode_batch(texts)?;
         self.embed_encodings(&encodings)
@@ -221,7 +227,7 @@ impl SentenceEncoder {
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| encodings[i].len());
         let mut out = vec![Vec::new(); encodings.len()];
-        for chunk in order.chunks(self.batch_size) {
+        for chunk in length_batches(&order, |i| encodings[i].len(), self.batch_size) {
             let batch: Vec<&Encoding> = chunk.iter().map(|&i| &encodings[i]).collect();
             let tensors = self.tokenizer.batch(&batch, self.model.device())?;
             let pooled = self.pooled(&tensors, ForwardOptions::default())?.0;
@@ -308,5 +314,59 @@ fn read_optional_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Opt
             }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(ModelError::io(path, e)),
+    }
+}
+
+/// Splits `order` (indices sorted by ascending length) into consecutive batches of at most
+/// `batch_size` items whose padded size (count × longest length) stays within
+/// [`MAX_BATCH_TOKENS`]; an item longer than that goes alone.
+fn length_batches(
+    order: &[usize],
+    len: impl Fn(usize) -> usize,
+    batch_size: usize,
+) -> Vec<&[usize]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    for end in 1..=order.len() {
+        let count = end - start;
+        let fits = |n: usize| n * len(order[start + n - 1]).max(1) <= MAX_BATCH_TOKENS;
+        let next_fits = end < order.len() && count < batch_size && fits(count + 1);
+        if !next_fits {
+            batches.push(&order[start..end]);
+            start = end;
+        }
+    }
+    batches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_respect_the_size_and_the_token_budget() {
+        let lens = [3, 10, 10, 64, 64, 100, 300, 5000];
+        let order: Vec<usize> = (0..lens.len()).collect();
+        let batches = length_batches(&order, |i| lens[i], 4);
+        let sizes: Vec<Vec<usize>> = batches.iter().map(|b| b.to_vec()).collect();
+        assert_eq!(sizes.concat(), order, "every index once, in order");
+        for b in &batches {
+            let longest = b.iter().map(|&i| lens[i]).max().unwrap_or(0);
+            assert!(b.len() <= 4);
+            assert!(b.len() == 1 || b.len() * longest <= MAX_BATCH_TOKENS);
+        }
+        assert_eq!(sizes[0], [0, 1, 2, 3]);
+        assert_eq!(
+            sizes.last().map(Vec::as_slice),
+            Some(&[7][..]),
+            "too long: alone"
+        );
+        let short = [16; 200];
+        let order: Vec<usize> = (0..200).collect();
+        let batches = length_batches(&order, |i| short[i], DEFAULT_BATCH_SIZE);
+        assert_eq!(
+            batches.iter().map(|b| b.len()).collect::<Vec<_>>(),
+            [64, 64, 64, 8]
+        );
     }
 }

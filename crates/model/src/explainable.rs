@@ -127,9 +127,12 @@ pub enum EmbeddingBaseline {
     Zeros,
 }
 
-/// Most tokens (sequences × sequence length) in one forward/backward pass: bounds the
-/// memory of the activations kept for the backward pass (about 1 GB for MiniLM).
-const MAX_GRADIENT_TOKENS: usize = 8192;
+/// Most tokens (sequences × sequence length) in one forward/backward pass. It bounds the
+/// memory of the activations kept for the backward pass, and smaller passes are faster
+/// too: tensors stay under glibc's 32 MB mmap threshold, so freed memory is reused instead
+/// of being returned to the kernel and zeroed again (IG on ten products: 3.2 s at 8,192
+/// tokens, 2.8 s at 2,048; 1,024 is no faster).
+const MAX_GRADIENT_TOKENS: usize = 2048;
 
 /// Cosine similarity between the sentence embedding computed from a text's word
 /// embeddings and fixed targets (one output each), with gradients with respect to those

@@ -18,6 +18,7 @@ pub mod encoder;
 pub mod error;
 pub mod explainable;
 pub mod fetch;
+mod frozen_linear;
 pub mod head;
 pub mod pooling;
 pub mod tokenize;
