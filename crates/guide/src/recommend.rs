@@ -760,8 +760,12 @@ impl<'a> Recommender<'a> {
         w: ScoreWeights,
     ) -> Result<Vec<Explanation>> {
         let vectors: Vec<&[f32]> = targets.iter().map(|(_, t)| t.as_slice()).collect();
-        let model =
-            EmbeddingSimilarity::with_targets(self.encoder, query.features.text(), &vectors)?;
+        let model = EmbeddingSimilarity::with_targets_as(
+            self.encoder,
+            QUERY,
+            query.features.text(),
+            &vectors,
+        )?;
         let groups = model.word_groups(&query.features)?;
         let input = model.input()?;
         let baseline = model.baseline(EmbeddingBaseline::Pad)?;

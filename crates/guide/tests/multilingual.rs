@@ -130,3 +130,38 @@ fn e5_embeds_requests_as_queries_and_products_as_passages() {
         .expect("embed")[0];
     assert!(dot(passage, product) > 1.0 - 1e-5);
 }
+
+#[test]
+fn integrated_gradients_explain_the_prompted_similarity_that_is_ranked() {
+    let options = RecommendOptions {
+        methods: [Method::Ig].into_iter().collect(),
+        k: 3,
+        ..RecommendOptions::default()
+    };
+    let answer = guide()
+        .recommend("降噪耳机", None, &options)
+        .expect("answer");
+    for item in &answer.items {
+        let ig = item
+            .explanations
+            .iter()
+            .find(|e| e.method == "integrated_gradients")
+            .expect("IG explanation");
+        assert_eq!(ig.feature_names, ["降", "噪", "耳", "机"]);
+        // f(x) is the semantic component the ranking used, prompt included.
+        let semantic = item
+            .components
+            .iter()
+            .find(|c| c.name == "semantic")
+            .expect("semantic")
+            .contribution;
+        let full = ig.full_value.expect("f(x)");
+        assert!((full - semantic).abs() < 1e-4, "{full} vs {semantic}");
+        let gap = full - ig.base_value.expect("f(baseline)");
+        let sum: f64 = ig.values.iter().sum();
+        assert!(
+            (sum - gap).abs() <= 0.05 * gap.abs(),
+            "sum {sum} vs gap {gap}"
+        );
+    }
+}

@@ -143,6 +143,8 @@ pub struct EmbeddingSimilarity<'a> {
     /// `[targets, hidden]`.
     targets: Tensor,
     num_targets: usize,
+    /// Bytes of the model's prompt in front of the text (0 without one).
+    prompt_len: usize,
 }
 
 impl<'a> EmbeddingSimilarity<'a> {
@@ -157,6 +159,29 @@ impl<'a> EmbeddingSimilarity<'a> {
         text: &str,
         targets: &[&[f32]],
     ) -> Result<Self> {
+        Self::prompted(encoder, "", text, targets)
+    }
+
+    /// As [`with_targets`](Self::with_targets), for a text of a kind (`query`, `passage`):
+    /// with the model's prompt in front (`query: ` for e5), as
+    /// [`SentenceEncoder::embed_with_prompt`] embeds it, so the explained similarity is the
+    /// one computed elsewhere. The prompt's tokens keep their embeddings at the baseline
+    /// and belong to no word.
+    pub fn with_targets_as(
+        encoder: &'a SentenceEncoder,
+        kind: &str,
+        text: &str,
+        targets: &[&[f32]],
+    ) -> Result<Self> {
+        Self::prompted(encoder, encoder.prompt(kind).unwrap_or(""), text, targets)
+    }
+
+    fn prompted(
+        encoder: &'a SentenceEncoder,
+        prompt: &str,
+        text: &str,
+        targets: &[&[f32]],
+    ) -> Result<Self> {
         if targets.is_empty() {
             return Err(ModelError::InvalidInput("no targets".into()));
         }
@@ -167,7 +192,7 @@ impl<'a> EmbeddingSimilarity<'a> {
                 encoder.dim()
             )));
         }
-        let encoding = encoder.tokenizer().encode(text)?;
+        let encoding = encoder.tokenizer().encode(&format!("{prompt}{text}"))?;
         let flat: Vec<f32> = targets.concat();
         let targets_tensor = Tensor::from_vec(
             flat,
@@ -179,6 +204,7 @@ impl<'a> EmbeddingSimilarity<'a> {
             encoding,
             targets: targets_tensor,
             num_targets: targets.len(),
+            prompt_len: prompt.len(),
         })
     }
 
@@ -197,22 +223,25 @@ impl<'a> EmbeddingSimilarity<'a> {
         Ok(embeds.flatten_all()?.to_vec1::<f32>()?)
     }
 
-    /// The baseline point: special tokens keep their embeddings, content tokens are
-    /// replaced as `kind` says.
+    /// The baseline point: special tokens and the prompt's tokens keep their embeddings,
+    /// the text's tokens are replaced as `kind` says.
     pub fn baseline(&self, kind: EmbeddingBaseline) -> Result<Vec<f32>> {
         let hidden = self.encoder.dim();
         let mut point = self.input()?;
         let replacement = match kind {
             EmbeddingBaseline::Zeros => vec![0.0; hidden],
             EmbeddingBaseline::Pad | EmbeddingBaseline::Mask => {
-                let token = if kind == EmbeddingBaseline::Pad {
-                    "[PAD]"
+                let tokenizer = self.encoder.tokenizer();
+                let id = if kind == EmbeddingBaseline::Pad {
+                    tokenizer.pad_id()
                 } else {
-                    "[MASK]"
+                    ["[MASK]", "<mask>"]
+                        .iter()
+                        .find_map(|t| tokenizer.token_id(t))
+                        .ok_or_else(|| {
+                            ModelError::InvalidInput("the vocabulary has no mask token".into())
+                        })?
                 };
-                let id = self.encoder.tokenizer().token_id(token).ok_or_else(|| {
-                    ModelError::InvalidInput(format!("the vocabulary has no {token} token"))
-                })?;
                 let ids = Tensor::new(&[[id]], self.encoder.model().device())?;
                 self.encoder
                     .model()
@@ -221,8 +250,9 @@ impl<'a> EmbeddingSimilarity<'a> {
                     .to_vec1::<f32>()?
             }
         };
-        for (t, special) in self.encoding.special.iter().enumerate() {
-            if !special {
+        let tokens = self.encoding.special.iter().zip(&self.encoding.offsets);
+        for (t, (&special, &(_, end))) in tokens.enumerate() {
+            if !special && end > self.prompt_len {
                 point[t * hidden..(t + 1) * hidden].copy_from_slice(&replacement);
             }
         }
@@ -238,7 +268,7 @@ impl<'a> EmbeddingSimilarity<'a> {
         let spans: Vec<(usize, usize)> = features
             .words()
             .iter()
-            .map(|w| (w.byte_start, w.byte_end))
+            .map(|w| (w.byte_start + self.prompt_len, w.byte_end + self.prompt_len))
             .collect();
         let map = TokenWordMap::new(self.encoding.tokens_to_spans(&spans), spans.len())?;
         FeatureGroups::words(&map, self.encoder.dim()).with_names(features.feature_names())

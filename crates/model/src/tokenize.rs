@@ -128,6 +128,11 @@ impl TextTokenizer {
         self.max_len
     }
 
+    /// The id that pads batches (`[PAD]` for BERT, `<pad>` for XLM-R models such as e5).
+    pub fn pad_id(&self) -> u32 {
+        self.pad_id
+    }
+
     /// The id of a token of the vocabulary, such as `[MASK]`.
     pub fn token_id(&self, token: &str) -> Option<u32> {
         self.tokenizer.token_to_id(token)
