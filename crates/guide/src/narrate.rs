@@ -24,9 +24,10 @@ use std::cmp::Ordering;
 
 use serde::Serialize;
 
-use crate::recommend::{RecommendedItem, ScoreWeights};
+use crate::recommend::{RecommendedItem, RequestWord, ScoreWeights};
 use crate::request::ParsedRequest;
 use crate::reviews::AspectEvidence;
+use crate::text::is_cjk;
 
 /// A word is named when its attribution is at least this share of all positive attribution.
 pub const WORD_SHARE: f64 = 0.15;
@@ -111,10 +112,16 @@ pub struct Narrative {
     pub claims: Vec<Claim>,
 }
 
-/// Writes the narrative of one recommended item.
-pub fn narrate(item: &RecommendedItem, parsed: &ParsedRequest, weights: ScoreWeights) -> Narrative {
+/// Writes the narrative of one recommended item; `words` are the request's words with
+/// their positions (to read adjacent Chinese characters as one word).
+pub fn narrate(
+    item: &RecommendedItem,
+    parsed: &ParsedRequest,
+    words: &[RequestWord],
+    weights: ScoreWeights,
+) -> Narrative {
     let mut claims = Vec::new();
-    claims.push(word_claim(item));
+    claims.push(word_claim(item, words));
     if let Some(claim) = match_claim(item) {
         claims.push(claim);
     }
@@ -172,7 +179,7 @@ fn attribution(e: &Evidence) -> f64 {
     }
 }
 
-fn word_claim(item: &RecommendedItem) -> Claim {
+fn word_claim(item: &RecommendedItem, request: &[RequestWord]) -> Claim {
     let words = notable_words(item);
     if words.is_empty() {
         let contribution = item
@@ -185,17 +192,59 @@ fn word_claim(item: &RecommendedItem) -> Claim {
             evidence: vec![Evidence::OverallMatch { contribution }],
         };
     }
-    let quoted: Vec<String> = words
+    let quoted: Vec<String> = phrases(&words, request)
         .iter()
-        .filter_map(|w| match w {
-            Evidence::RequestWord { word, .. } => Some(format!("“{word}”")),
-            _ => None,
-        })
+        .map(|p| format!("“{p}”"))
         .collect();
     Claim {
         text: format!("because you asked for {}", join_words(&quoted)),
         evidence: words,
     }
+}
+
+/// The notable words as the shopper wrote them, largest attribution first: Chinese
+/// characters that are each notable and stand next to each other in the request read as
+/// one word ("耳机" rather than "耳" and "机"); the evidence stays per character.
+fn phrases(notable: &[Evidence], request: &[RequestWord]) -> Vec<String> {
+    let mut found: Vec<(usize, &str, f64)> = notable
+        .iter()
+        .filter_map(|e| match e {
+            Evidence::RequestWord {
+                word,
+                feature,
+                attribution,
+                ..
+            } => Some((*feature, word.as_str(), *attribution)),
+            _ => None,
+        })
+        .collect();
+    found.sort_by_key(|f| f.0);
+    let span = |j: usize| {
+        request
+            .iter()
+            .find(|w| w.feature == Some(j))
+            .map(|w| w.span)
+    };
+    let cjk = |w: &str| !w.is_empty() && w.chars().all(is_cjk);
+    let mut runs: Vec<(usize, String, f64)> = Vec::new();
+    for (j, word, attribution) in found {
+        let joins = runs.last().is_some_and(|(last, text, _)| {
+            *last + 1 == j
+                && cjk(text)
+                && cjk(word)
+                && matches!((span(*last), span(j)), (Some(a), Some(b)) if a.end == b.start)
+        });
+        match runs.last_mut() {
+            Some(run) if joins => {
+                run.0 = j;
+                run.1.push_str(word);
+                run.2 = run.2.max(attribution);
+            }
+            _ => runs.push((j, word.to_string(), attribution)),
+        }
+    }
+    runs.sort_by(|a, b| b.2.total_cmp(&a.2));
+    runs.into_iter().map(|(_, text, _)| text).collect()
 }
 
 fn match_claim(item: &RecommendedItem) -> Option<Claim> {
@@ -348,5 +397,56 @@ fn join_clauses(clauses: &[&str]) -> String {
         [] => String::new(),
         [one] => one.to_string(),
         [first, rest @ ..] => format!("{first}; {}", rest.join("; ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Span;
+
+    /// The request "红色 降噪耳机": 红 色 | 降 噪 耳 机, features 0..6 in order.
+    fn request() -> Vec<RequestWord> {
+        let text = "红色 降噪耳机";
+        text.char_indices()
+            .filter(|(_, c)| !c.is_whitespace())
+            .enumerate()
+            .map(|(j, (start, c))| RequestWord {
+                text: c.to_string(),
+                span: Span::new(start, start + c.len_utf8()),
+                feature: Some(j),
+                constraint: None,
+            })
+            .collect()
+    }
+
+    fn notable(features: &[(usize, f64)]) -> Vec<Evidence> {
+        let words = request();
+        features
+            .iter()
+            .map(|&(j, attribution)| Evidence::RequestWord {
+                word: words[j].text.clone(),
+                feature: j,
+                attribution,
+                method: "exact_shapley".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn adjacent_notable_chinese_characters_read_as_one_word() {
+        // 耳 and 机 are notable and adjacent: one word. 噪 is not notable, so 降 stays
+        // alone; 色 and 降 are consecutive features but a space apart.
+        let some = phrases(
+            &notable(&[(5, 0.2), (1, 0.05), (4, 0.1), (2, 0.04)]),
+            &request(),
+        );
+        assert_eq!(some, ["耳机", "色", "降"]);
+        // All of 降噪耳机 notable: one word, ranked by its largest attribution.
+        let all = phrases(
+            &notable(&[(3, 0.01), (2, 0.3), (4, 0.02), (5, 0.02), (0, 0.1)]),
+            &request(),
+        );
+        assert_eq!(all, ["降噪耳机", "红"]);
     }
 }

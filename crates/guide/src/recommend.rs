@@ -481,7 +481,7 @@ impl<'a> Recommender<'a> {
                 None
             };
         for item in &mut items {
-            item.narrative = narrate(item, &parsed, options.weights);
+            item.narrative = narrate(item, &parsed, &words, options.weights);
         }
         stats.explain_ms = explain_started.elapsed().as_secs_f64() * 1e3;
         Ok(Recommendations {
