@@ -2,26 +2,16 @@
 //! requests over the demo catalog's Chinese products, explained character by character,
 //! with e5's `query:` / `passage:` prompts.
 
+mod support;
+
 use std::sync::OnceLock;
 
-use daogou_guide::catalog::demo_catalog;
-use daogou_guide::scene::SceneConfig;
-use daogou_guide::{CatalogIndex, Guide, Method, RecommendOptions, Recommendations};
-use daogou_model::fetch::{Fetcher, MULTILINGUAL_E5_SMALL};
-use daogou_model::SentenceEncoder;
+use daogou_guide::{Guide, Method, RecommendOptions, Recommendations};
+use daogou_model::fetch::MULTILINGUAL_E5_SMALL;
 
 fn guide() -> &'static Guide {
     static GUIDE: OnceLock<Guide> = OnceLock::new();
-    GUIDE.get_or_init(|| {
-        let dir = Fetcher::new()
-            .with_progress(false)
-            .resolve(None, &MULTILINGUAL_E5_SMALL)
-            .unwrap_or_else(|e| panic!("multilingual-e5-small is required by this test: {e}"))
-            .dir;
-        let encoder = SentenceEncoder::load(&dir).expect("e5 loads");
-        let catalog = CatalogIndex::embed(demo_catalog().products, &encoder).expect("catalog");
-        Guide::in_memory(encoder, catalog, SceneConfig::builtin().expect("scenes")).expect("guide")
-    })
+    GUIDE.get_or_init(|| support::demo_guide(support::load(&MULTILINGUAL_E5_SMALL)))
 }
 
 fn shap() -> RecommendOptions {

@@ -818,41 +818,51 @@ fn source_requirements(conversion: &Conversion) -> String {
 
 /// Copies one entry of a zip file to `target` and returns its sha256.
 fn extract_zip_entry(zip_path: &Path, entry: &str, target: &Path) -> Result<String> {
-    let file = fs::File::open(zip_path).map_err(|e| ModelError::io(zip_path, e))?;
-    let mut zip = zip::ZipArchive::new(file)
-        .map_err(|e| ModelError::Fetch(format!("{} is not a zip file: {e}", zip_path.display())))?;
-    let mut inner = zip.by_name(entry).map_err(|e| {
-        ModelError::Fetch(format!("{entry} not found in {}: {e}", zip_path.display()))
-    })?;
-    let mut out = fs::File::create(target).map_err(|e| ModelError::io(target, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = inner
-            .read(&mut buf)
-            .map_err(|e| ModelError::io(zip_path, e))?;
-        if n == 0 {
-            break;
+    with_zip_entry(zip_path, entry, |inner, _| {
+        let mut out = fs::File::create(target).map_err(|e| ModelError::io(target, e))?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = inner
+                .read(&mut buf)
+                .map_err(|e| ModelError::io(zip_path, e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])
+                .map_err(|e| ModelError::io(target, e))?;
         }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])
-            .map_err(|e| ModelError::io(target, e))?;
-    }
-    Ok(format!("{:x}", hasher.finalize()))
+        Ok(format!("{:x}", hasher.finalize()))
+    })
 }
 
+/// One entry of a zip file, in memory.
 fn read_zip_entry(zip_path: &Path, entry: &str) -> Result<Vec<u8>> {
+    with_zip_entry(zip_path, entry, |inner, size| {
+        let mut bytes = Vec::with_capacity(size as usize);
+        inner
+            .read_to_end(&mut bytes)
+            .map_err(|e| ModelError::io(zip_path, e))?;
+        Ok(bytes)
+    })
+}
+
+/// Opens `entry` of the zip file at `zip_path` and hands `read` its reader and size,
+/// with errors that name the file and the entry.
+fn with_zip_entry<T>(
+    zip_path: &Path,
+    entry: &str,
+    read: impl FnOnce(&mut dyn Read, u64) -> Result<T>,
+) -> Result<T> {
     let file = fs::File::open(zip_path).map_err(|e| ModelError::io(zip_path, e))?;
     let mut zip = zip::ZipArchive::new(file)
         .map_err(|e| ModelError::Fetch(format!("{} is not a zip file: {e}", zip_path.display())))?;
     let mut inner = zip.by_name(entry).map_err(|e| {
         ModelError::Fetch(format!("{entry} not found in {}: {e}", zip_path.display()))
     })?;
-    let mut bytes = Vec::with_capacity(inner.size() as usize);
-    inner
-        .read_to_end(&mut bytes)
-        .map_err(|e| ModelError::io(zip_path, e))?;
-    Ok(bytes)
+    let size = inner.size();
+    read(&mut inner, size)
 }
 
 #[cfg(test)]

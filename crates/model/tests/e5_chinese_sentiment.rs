@@ -14,10 +14,8 @@
 mod common;
 
 use std::path::Path;
-use std::sync::OnceLock;
 use std::time::Instant;
 
-use daogou_model::fetch::{Fetcher, MULTILINGUAL_E5_SMALL};
 use daogou_model::{ClassifierHead, HeadMetrics, SentenceEncoder, TrainOptions};
 
 const DATA: &str = "/work/shared/data/chinese-shopping-reviews/online_shopping_10_cats.csv";
@@ -32,18 +30,6 @@ const MIN_GAIN_OVER_MINILM: f64 = 0.15;
 struct Split {
     train: Vec<(String, usize)>,
     test: Vec<(String, usize)>,
-}
-
-fn e5() -> &'static SentenceEncoder {
-    static ENCODER: OnceLock<SentenceEncoder> = OnceLock::new();
-    ENCODER.get_or_init(|| {
-        let dir = Fetcher::new()
-            .with_progress(false)
-            .resolve(None, &MULTILINGUAL_E5_SMALL)
-            .unwrap_or_else(|e| panic!("multilingual-e5-small is required by this test: {e}"))
-            .dir;
-        SentenceEncoder::load(&dir).expect("multilingual-e5-small loads")
-    })
 }
 
 /// Parses RFC 4180 CSV (quoted fields may hold commas, doubled quotes and newlines).
@@ -157,7 +143,7 @@ fn evaluate(name: &str, encoder: &SentenceEncoder, split: &Split) -> HeadMetrics
 #[test]
 fn e5_reads_chinese_reviews_and_minilm_does_not() {
     let split = split();
-    let e5 = evaluate("multilingual-e5-small", e5(), &split);
+    let e5 = evaluate("multilingual-e5-small", common::e5(), &split);
     let minilm = evaluate("all-MiniLM-L6-v2", common::encoder(), &split);
     assert!(e5.accuracy >= E5_FLOOR, "e5 accuracy {}", e5.accuracy);
     assert!(

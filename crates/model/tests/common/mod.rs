@@ -1,12 +1,12 @@
-//! Shared by the model crate's integration tests: the real MiniLM model (fetched into the
-//! cache on first use) and the PyTorch golden file.
+//! Shared by the model crate's integration tests: the real MiniLM and multilingual-e5-small
+//! models (fetched into the cache on first use) and the PyTorch golden file.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use daogou_model::fetch::{Fetcher, MINILM_L6_V2};
+use daogou_model::fetch::{Fetcher, MINILM_L6_V2, MULTILINGUAL_E5_SMALL};
 use daogou_model::SentenceEncoder;
 
 /// The golden reference file written by `../shared/golden/make_golden.py`.
@@ -41,6 +41,19 @@ pub fn model_dir() -> PathBuf {
 pub fn encoder() -> &'static SentenceEncoder {
     static ENCODER: OnceLock<SentenceEncoder> = OnceLock::new();
     ENCODER.get_or_init(|| SentenceEncoder::load(&model_dir()).expect("MiniLM loads"))
+}
+
+/// A loaded multilingual-e5-small encoder, downloaded and converted on first use (~100 MB).
+pub fn e5() -> &'static SentenceEncoder {
+    static ENCODER: OnceLock<SentenceEncoder> = OnceLock::new();
+    ENCODER.get_or_init(|| {
+        let dir = Fetcher::new()
+            .with_progress(false)
+            .resolve(None, &MULTILINGUAL_E5_SMALL)
+            .unwrap_or_else(|e| panic!("multilingual-e5-small is required by this test: {e}"))
+            .dir;
+        SentenceEncoder::load(&dir).expect("multilingual-e5-small loads")
+    })
 }
 
 /// Converts a JSON array of numbers.
