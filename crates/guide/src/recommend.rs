@@ -420,6 +420,11 @@ impl<'a> Recommender<'a> {
             ..AnswerStats::default()
         };
         let scene = match self.scenes {
+            // The scene reads the whole request, filters included; without filters that
+            // is the text already embedded for ranking.
+            Some(recognizer) if query.features.text() == request => {
+                Some(recognizer.recognize_embedding(&query.embedding))
+            }
             Some(recognizer) => {
                 let full = self
                     .encoder
