@@ -95,6 +95,7 @@ pub use gradients::{
     zero_baseline, DifferentiableModel, GradientTimesInput, IntegratedGradients, TargetOutputs,
 };
 pub use lime::Lime;
+pub use linalg::dot;
 pub use mask::Mask;
 pub use method::Explainer;
 pub use model::{FnModel, MaskedModel};

@@ -204,3 +204,11 @@ mod tests {
         assert_eq!(m.data, want);
     }
 }
+
+/// Dot product accumulated in f64: the cosine similarity of unit vectors (embeddings).
+pub fn dot(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum()
+}

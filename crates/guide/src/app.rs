@@ -8,14 +8,17 @@ use daogou_model::fetch::{default_spec, Fetcher};
 use daogou_model::SentenceEncoder;
 use serde::Serialize;
 
-use crate::catalog::{demo_catalog, import_path, ColumnMapping, ImportReport};
-use crate::index::CatalogIndex;
-use crate::profile::{HistoryEvent, Profile, ProfileOptions};
+use daogou_attribute::{explain_pair, PairExplanation, TextExplainOptions};
+use daogou_catalog::reviews::ReviewSummary;
+use daogou_catalog::{
+    demo_catalog, import_path, CatalogIndex, ColumnMapping, HistoryEvent, ImportReport, Store,
+    UpsertProgress,
+};
+
+use crate::embedder::PassageEmbedder;
+use crate::profile::{Profile, ProfileOptions};
 use crate::recommend::{RecommendOptions, Recommendations, Recommender};
-use crate::reviews::ReviewSummary;
 use crate::scene::{SceneConfig, SceneRecognizer, SceneResult};
-use crate::store::{Store, UpsertProgress};
-use crate::text_explain::{explain_pair, PairExplanation, TextExplainOptions};
 
 /// Where the guide keeps its data and which model and scenes it uses.
 #[derive(Debug, Clone, Default)]
@@ -73,11 +76,11 @@ impl Guide {
         let mut store = Store::open(&store_path)?;
         if store.is_empty()? {
             progress(OpenEvent::ImportingDemo);
-            store.import(demo_catalog(), &encoder, &mut |p| {
+            store.import(demo_catalog(), &PassageEmbedder(&encoder), &mut |p| {
                 progress(OpenEvent::Embedding(p))
             })?;
         }
-        let catalog = CatalogIndex::from_store(&mut store, &encoder, &mut |p| {
+        let catalog = CatalogIndex::from_store(&mut store, &PassageEmbedder(&encoder), &mut |p| {
             progress(OpenEvent::Embedding(p))
         })?;
         let scene_config = match &config.scenes_file {
@@ -162,7 +165,7 @@ impl Guide {
         pair: &str,
         options: &TextExplainOptions,
     ) -> Result<PairExplanation> {
-        explain_pair(&self.encoder, text, pair, options)
+        Ok(explain_pair(&self.encoder, text, pair, options)?)
     }
 
     /// Imports a CSV or JSON Lines file into the store and reloads the catalog.
@@ -175,8 +178,9 @@ impl Guide {
         let parsed =
             import_path(path, mapping).with_context(|| format!("reading {}", path.display()))?;
         let mut store = Store::open(&self.store_path)?;
-        let report = store.import(parsed, &self.encoder, progress)?;
-        self.catalog = CatalogIndex::from_store(&mut store, &self.encoder, progress)?;
+        let embedder = PassageEmbedder(&self.encoder);
+        let report = store.import(parsed, &embedder, progress)?;
+        self.catalog = CatalogIndex::from_store(&mut store, &embedder, progress)?;
         Ok(report)
     }
 
@@ -187,7 +191,7 @@ impl Guide {
         if !self.store_path.as_os_str().is_empty() {
             Store::open(&self.store_path)?.put_review_summary(product_id, &summary)?;
         }
-        self.catalog.set_reviews(product_id, summary)
+        Ok(self.catalog.set_reviews(product_id, summary)?)
     }
 }
 

@@ -27,7 +27,7 @@ use serde::Serialize;
 use crate::recommend::{RecommendedItem, RequestWord, ScoreWeights};
 use crate::request::ParsedRequest;
 use crate::reviews::AspectEvidence;
-use crate::text::is_cjk;
+use daogou_explain::is_cjk;
 
 /// A word is named when its attribution is at least this share of all positive attribution.
 pub const WORD_SHARE: f64 = 0.15;
@@ -403,7 +403,7 @@ fn join_clauses(clauses: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Span;
+    use daogou_catalog::Span;
 
     /// The request "红色 降噪耳机": 红 色 | 降 噪 耳 机, features 0..6 in order.
     fn request() -> Vec<RequestWord> {

@@ -13,126 +13,26 @@
 //! values, where a coalition of events builds its own profile (the empty one has
 //! affinity 0).
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::BufRead;
+use std::collections::BTreeMap;
 
 use anyhow::Result;
+use daogou_catalog::{EventKind, HistoryEvent};
 use daogou_explain::{Auto, EvalConfig, Evaluator, Explainer, Explanation, FnModel, Mask};
-use daogou_model::explainable::dot;
+use daogou_explain::dot;
 use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::RowIssue;
-use crate::embed::QUERY;
-use crate::index::CatalogIndex;
+use daogou_catalog::QUERY;
+use daogou_catalog::CatalogIndex;
 
-/// What the shopper did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    /// Looked at a product page.
-    Viewed,
-    /// Put a product in the cart.
-    Carted,
-    /// Bought a product.
-    Bought,
-    /// Searched for something.
-    Searched,
-    /// Reviewed a product (with a 1–5 rating).
-    Reviewed,
-}
-
-impl EventKind {
-    fn weight(self) -> f64 {
-        match self {
-            EventKind::Viewed => 1.0,
-            EventKind::Searched => 1.5,
-            EventKind::Carted => 2.0,
-            EventKind::Bought => 3.0,
-            EventKind::Reviewed => 2.0,
-        }
-    }
-}
-
-/// One event of a shopper's history (one JSON object per line in history files).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEvent {
-    /// Seconds since 1970-01-01 UTC. In files: an integer or an ISO date
-    /// (`2026-11-01` or `2026-11-01T10:00:00Z`).
-    #[serde(deserialize_with = "timestamp::deserialize")]
-    pub timestamp: i64,
-    /// What happened.
-    #[serde(alias = "event")]
-    pub kind: EventKind,
-    /// The product, for product events.
-    #[serde(default)]
-    pub product_id: Option<String>,
-    /// The search text, for searches.
-    #[serde(default)]
-    pub query: Option<String>,
-    /// 1–5 stars, for reviews.
-    #[serde(default)]
-    pub rating: Option<f64>,
-}
-
-/// Reads a JSON Lines history; broken lines are reported with their numbers and skipped.
-pub fn read_history(reader: impl BufRead) -> (Vec<HistoryEvent>, Vec<RowIssue>) {
-    let mut events = Vec::new();
-    let mut issues = Vec::new();
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let line_no = i + 1;
-        let bytes = match line {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                issues.push(RowIssue {
-                    line: line_no,
-                    reason: format!("unreadable: {e}"),
-                });
-                break;
-            }
-        };
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            issues.push(RowIssue {
-                line: line_no,
-                reason: "not valid UTF-8".into(),
-            });
-            continue;
-        };
-        if text.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<HistoryEvent>(text) {
-            Ok(event) => match event.check() {
-                Ok(()) => events.push(event),
-                Err(reason) => issues.push(RowIssue {
-                    line: line_no,
-                    reason,
-                }),
-            },
-            Err(e) => issues.push(RowIssue {
-                line: line_no,
-                reason: e.to_string(),
-            }),
-        }
-    }
-    (events, issues)
-}
-
-impl HistoryEvent {
-    fn check(&self) -> std::result::Result<(), String> {
-        match self.kind {
-            EventKind::Searched if self.query.as_deref().is_none_or(|q| q.trim().is_empty()) => {
-                Err("a search event needs a non-empty \"query\"".into())
-            }
-            EventKind::Searched => Ok(()),
-            _ if self.product_id.is_none() => {
-                Err(format!("a {:?} event needs a \"product_id\"", self.kind).to_lowercase())
-            }
-            EventKind::Reviewed if self.rating.is_some_and(|r| !(1.0..=5.0).contains(&r)) => {
-                Err("rating must be between 1 and 5".into())
-            }
-            _ => Ok(()),
-        }
+/// The weight of an event of a kind, before recency and rating.
+fn kind_weight(kind: EventKind) -> f64 {
+    match kind {
+        EventKind::Viewed => 1.0,
+        EventKind::Searched => 1.5,
+        EventKind::Carted => 2.0,
+        EventKind::Bought => 3.0,
+        EventKind::Reviewed => 2.0,
     }
 }
 
@@ -224,7 +124,7 @@ impl Profile {
         let mut prices: Vec<(f64, f64)> = Vec::new();
         for (i, event) in events.iter().enumerate() {
             let recency = 0.5f64.powf((newest - event.timestamp).max(0) as f64 / half_life);
-            let mut weight = event.kind.weight() * recency;
+            let mut weight = kind_weight(event.kind) * recency;
             if event.kind == EventKind::Reviewed {
                 weight *= event.rating.map_or(1.0, |r| (r - 3.0) / 2.0);
             }
@@ -373,116 +273,3 @@ fn price_band(prices: &mut [(f64, f64)]) -> Option<PriceBand> {
     })
 }
 
-/// Histories of the Instacart sample: each user's prior orders as "bought" events, with
-/// timestamps rebuilt from `days_since_prior_order` (first order at day 0).
-pub fn instacart_histories(
-    orders_csv: impl std::io::Read,
-    order_products_csv: impl std::io::Read,
-) -> Result<BTreeMap<String, Vec<HistoryEvent>>> {
-    let mut order_time: HashMap<String, (String, i64)> = HashMap::new();
-    let mut per_user: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
-    let mut rows = csv::Reader::from_reader(orders_csv);
-    let mut orders: Vec<(String, i64, String, f64)> = Vec::new();
-    for row in rows.records() {
-        let row = row?;
-        let field = |i: usize| row.get(i).unwrap_or("").to_string();
-        let number: i64 = field(3).parse().unwrap_or(0);
-        let gap: f64 = field(6).parse().unwrap_or(0.0);
-        orders.push((field(1), number, field(0), gap));
-    }
-    orders.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
-    let mut clock: HashMap<String, f64> = HashMap::new();
-    for (user, _, order, gap) in orders {
-        let day = clock.entry(user.clone()).or_insert(-gap);
-        *day += gap;
-        order_time.insert(order, (user, (*day * 86_400.0) as i64));
-    }
-    let mut rows = csv::Reader::from_reader(order_products_csv);
-    for row in rows.records() {
-        let row = row?;
-        let (Some(order), Some(product)) = (row.get(0), row.get(1)) else {
-            continue;
-        };
-        if let Some((user, ts)) = order_time.get(order) {
-            per_user
-                .entry(user.clone())
-                .or_default()
-                .push((*ts, product.to_string()));
-        }
-    }
-    Ok(per_user
-        .into_iter()
-        .map(|(user, mut bought)| {
-            bought.sort();
-            let events = bought
-                .into_iter()
-                .map(|(timestamp, product_id)| HistoryEvent {
-                    timestamp,
-                    kind: EventKind::Bought,
-                    product_id: Some(product_id),
-                    query: None,
-                    rating: None,
-                })
-                .collect();
-            (user, events)
-        })
-        .collect())
-}
-
-mod timestamp {
-    //! Integer seconds or ISO-8601 dates (`YYYY-MM-DD[THH:MM[:SS]][Z]`, UTC).
-
-    use serde::{de, Deserialize, Deserializer};
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Seconds(i64),
-        Text(String),
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        match Raw::deserialize(d)? {
-            Raw::Seconds(s) => Ok(s),
-            Raw::Text(t) => {
-                parse(&t).ok_or_else(|| de::Error::custom(format!("bad timestamp {t:?}")))
-            }
-        }
-    }
-
-    /// Parses an ISO date or date-time in UTC.
-    pub fn parse(text: &str) -> Option<i64> {
-        let text = text.trim().trim_end_matches('Z');
-        let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00:00"));
-        let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-        let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-        if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-            return None;
-        }
-        let mut t = time.splitn(3, ':').map(|p| p.parse::<f64>().ok());
-        let h = t.next().flatten()?;
-        let min = t.next().flatten().unwrap_or(0.0);
-        let sec = t.next().flatten().unwrap_or(0.0);
-        // Days from civil (Howard Hinnant's algorithm).
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (m + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + day - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        Some(days * 86_400 + (h * 3600.0 + min * 60.0 + sec) as i64)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn iso_dates_parse_to_unix_seconds() {
-            assert_eq!(super::parse("1970-01-01"), Some(0));
-            assert_eq!(super::parse("2000-03-01T00:00:00Z"), Some(951_868_800));
-            assert_eq!(super::parse("2026-11-29T02:43:49Z"), Some(1_795_920_229));
-            assert_eq!(super::parse("2026-13-01"), None);
-            assert_eq!(super::parse("yesterday"), None);
-        }
-    }
-}

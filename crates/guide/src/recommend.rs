@@ -27,25 +27,23 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use daogou_explain::{
-    is_cjk, Auto, EvalConfig, Evaluator, Explainer, Explanation, IntegratedGradients, Lime, Mask,
-    MaskingStrategy, Occlusion, TextFeatures,
+use daogou_attribute::{
+    attribute, word_attention, word_evaluator, MethodParams, TextScoreModel, TextSubject,
 };
-use daogou_model::explainable::{dot, EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
+use daogou_explain::{dot, is_cjk, Auto, Evaluator, Explanation, Mask, MaskingStrategy, TextFeatures};
 use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Product;
-use crate::embed::QUERY;
-use crate::index::CatalogIndex;
-use crate::keyword::analyze;
+use daogou_catalog::Product;
+use daogou_catalog::QUERY;
+use daogou_catalog::CatalogIndex;
+use daogou_catalog::keyword::analyze;
 use crate::narrate::{narrate, Narrative};
 use crate::profile::Profile;
 use crate::request::{parse_request, ParsedRequest};
 use crate::reviews::ReviewEvidence;
 use crate::scene::{SceneRecognizer, SceneResult};
-use crate::text_explain::word_attention;
-use crate::Span;
+use daogou_catalog::Span;
 
 /// BM25 score at which the keyword component reaches one half.
 pub const KEYWORD_HALF: f64 = 4.0;
@@ -74,32 +72,7 @@ impl Default for ScoreWeights {
     }
 }
 
-/// An explanation method for the request words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// Shapley values (exact or Kernel SHAP).
-    Shap,
-    /// LIME.
-    Lime,
-    /// Leave-one-out.
-    Occlusion,
-    /// Integrated Gradients (semantic part).
-    Ig,
-    /// Attention rollout of the request.
-    Attention,
-}
-
-impl Method {
-    /// Every method.
-    pub const ALL: [Method; 5] = [
-        Method::Shap,
-        Method::Lime,
-        Method::Occlusion,
-        Method::Ig,
-        Method::Attention,
-    ];
-}
+pub use daogou_attribute::Method;
 
 /// Limits that keep one request cheap; over a limit is an error, not a slow answer.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -210,7 +183,7 @@ pub struct RecommendedItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_explanation: Option<Explanation>,
     /// What the product's reviews say, when the catalog has a review summary for it: the
-    /// aspects the request mentions first (see [`crate::reviews::ReviewSummary::evidence_for`]).
+    /// aspects the request mentions first (see [`daogou_catalog::reviews::ReviewSummary::evidence_for`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reviews: Option<ReviewEvidence>,
     /// The sentence for people, with the evidence behind each claim.
@@ -719,72 +692,47 @@ impl<'a> Recommender<'a> {
             Box::new(score),
         )
         .with_prompt(QUERY);
-        let config = EvalConfig {
-            batch_size: 256,
-            parallel: false,
-            ..EvalConfig::default()
-        };
         let names: Vec<String> = items.iter().map(|i| i.product.id.clone()).collect();
-        let mut evaluator = Evaluator::new(&model, config)?
-            .with_feature_names(query.features.feature_names())?
-            .with_target_names(names)?;
-        let auto = Auto {
+        let mut evaluator = word_evaluator(&model, &query.features)?.with_target_names(names)?;
+        let params = MethodParams {
             seed: options.seed,
             max_evals: Some(options.limits.max_evals),
-            ..Auto::default()
+            ..MethodParams::default()
         };
-        for method in &options.methods {
-            let explanations = match method {
-                Method::Shap => auto.explain(&mut evaluator)?,
-                Method::Lime => Lime {
-                    seed: options.seed,
-                    num_samples: options.limits.max_evals.min(Lime::default().num_samples),
-                    ..Lime::default()
+        let subject = TextSubject {
+            encoder: self.encoder,
+            features: &query.features,
+            prompt: Some(QUERY),
+            directions: targets.iter().map(|(_, t)| t.clone()).collect(),
+        };
+        for &method in &options.methods {
+            if method == Method::Attention {
+                // Shown as the attention view of the request, not per product.
+                continue;
+            }
+            let mut explanations = attribute(method, &params, &mut evaluator, Some(&subject))?
+                .explanations;
+            if method == Method::Ig {
+                for (e, (i, _)) in explanations.iter_mut().zip(&targets) {
+                    // Report on the same scale as the score: the semantic component's weight.
+                    scale(e, w.semantic);
+                    e.target_name = Some(self.catalog.product(*i).id.clone());
+                    e.notes.push(
+                        "explains the semantic component only (keyword matching has no gradient)"
+                            .into(),
+                    );
                 }
-                .explain(&mut evaluator)?,
-                Method::Occlusion => Occlusion::default().explain(&mut evaluator)?,
-                Method::Ig => self.integrated_gradients(query, &targets, w)?,
-                Method::Attention => continue,
-            };
+            }
             for (item, e) in items.iter_mut().zip(explanations) {
                 item.explanations.push(e);
             }
         }
-        let counterfactual = if m <= auto.exact_max_features {
+        let counterfactual = if m <= Auto::default().exact_max_features {
             self.counterfactual(query, items, &mut evaluator)?
         } else {
             None
         };
         Ok((evaluator.stats().evaluated, counterfactual))
-    }
-
-    fn integrated_gradients(
-        &self,
-        query: &Query,
-        targets: &[(usize, Vec<f32>)],
-        w: ScoreWeights,
-    ) -> Result<Vec<Explanation>> {
-        let vectors: Vec<&[f32]> = targets.iter().map(|(_, t)| t.as_slice()).collect();
-        let model = EmbeddingSimilarity::with_targets_as(
-            self.encoder,
-            QUERY,
-            query.features.text(),
-            &vectors,
-        )?;
-        let groups = model.word_groups(&query.features)?;
-        let input = model.input()?;
-        let baseline = model.baseline(EmbeddingBaseline::Pad)?;
-        let mut explanations =
-            IntegratedGradients::default().explain_targets(&model, &input, &baseline, &groups)?;
-        for (e, (i, _)) in explanations.iter_mut().zip(targets) {
-            // Report on the same scale as the score: the semantic component's weight.
-            scale(e, w.semantic);
-            e.target_name = Some(self.catalog.product(*i).id.clone());
-            e.notes.push(
-                "explains the semantic component only (keyword matching has no gradient)".into(),
-            );
-        }
-        Ok(explanations)
     }
 
     fn attention(&self, query: &Query) -> Result<AttentionView> {

@@ -15,13 +15,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use daogou_explain::{
-    Auto, EvalConfig, Evaluator, Explainer, Explanation, MaskingStrategy, TextFeatures,
+    Explanation, MaskingStrategy, TextFeatures,
 };
-use daogou_model::explainable::TextScoreModel;
+use daogou_attribute::{attribute, word_evaluator, Method, MethodParams, TextScoreModel};
 use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
-use crate::embed::QUERY;
+use daogou_catalog::QUERY;
 
 /// The built-in scenes, editable by copying `data/scenes.json` and loading the copy.
 const BUILTIN: &str = include_str!("../data/scenes.json");
@@ -265,36 +265,27 @@ impl SceneRecognizer {
                 .and_then(|s| self.config.scenes.iter().position(|d| d.id == s.id));
             let calibration = self.config.calibration;
             let n = self.config.scenes.len();
-            let perturb_features = features.clone();
-            let perturb = move |mask: &daogou_explain::Mask| {
-                perturb_features
-                    .render(mask, &MaskingStrategy::Delete)
-                    .unwrap_or_default()
-            };
             // Target: the winning scene, or "none" (index n) when no scene won.
             let index = target.unwrap_or(n);
             let score = move |_: &daogou_explain::Mask, e: &[f32]| {
                 vec![Self::probabilities(&self.similarities(e, None), calibration)[index]]
             };
-            let model = TextScoreModel::new(
+            let model = TextScoreModel::over_words(
                 encoder,
-                features.num_features(),
+                &features,
+                &MaskingStrategy::Delete,
                 1,
-                Box::new(perturb),
                 Box::new(score),
             )
             .with_prompt(QUERY);
-            let config = EvalConfig {
-                parallel: false,
-                ..EvalConfig::default()
-            };
-            let mut evaluator =
-                Evaluator::new(&model, config)?.with_feature_names(features.feature_names())?;
-            let mut explanations = Auto {
+            let mut evaluator = word_evaluator(&model, &features)?;
+            let params = MethodParams {
                 seed,
-                ..Auto::default()
-            }
-            .explain(&mut evaluator)?;
+                max_evals: None,
+                ..MethodParams::default()
+            };
+            let mut explanations =
+                attribute(Method::Shap, &params, &mut evaluator, None)?.explanations;
             let mut explanation = explanations.pop().context("no explanation returned")?;
             explanation.target_name = Some(
                 result

@@ -5,8 +5,8 @@ mod support;
 
 use std::path::PathBuf;
 
-use daogou_guide::datasets::{read_sst, Labelled};
-use daogou_guide::text_explain::{explain_class, TextExplainOptions};
+use daogou_eval::datasets::{read_sst, Labelled};
+use daogou_attribute::{explain_class, TextExplainOptions};
 use daogou_guide::Method;
 use daogou_model::{ClassifierHead, SentenceEncoder, TrainOptions};
 

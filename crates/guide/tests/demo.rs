@@ -1,7 +1,7 @@
 //! The built-in demo catalog: shape, and that typical requests find sensible candidates.
 
-use daogou_guide::catalog::demo_catalog;
-use daogou_guide::keyword::KeywordIndex;
+use daogou_catalog::demo_catalog;
+use daogou_catalog::keyword::KeywordIndex;
 use daogou_guide::request::{parse_request, RequestVocabulary};
 use daogou_guide::Product;
 use std::collections::HashSet;

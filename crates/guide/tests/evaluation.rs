@@ -6,9 +6,9 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use daogou_guide::catalog::demo_catalog;
-use daogou_guide::evaluation::{
-    demo_qrels, evaluate, EvalInputs, EvalMethod, EvalSettings, MethodSettings, RANDOM, REQUESTS,
+use daogou_catalog::demo_catalog;
+use daogou_eval::{
+    demo_qrels, evaluate, EvalInputs, Method, EvalSettings, MethodSettings, RANDOM, REQUESTS,
 };
 use daogou_guide::CatalogIndex;
 
@@ -70,7 +70,7 @@ fn tiny_evaluation_runs_end_to_end_and_beats_random() {
     };
     let mut stages = Vec::new();
     let report = evaluate(&encoder, &catalog, &inputs, &tiny(), &mut |p| {
-        if let daogou_guide::evaluation::Progress::Stage { name, .. } = p {
+        if let daogou_eval::Progress::Stage { name, .. } = p {
             stages.push(name.to_string());
         }
     })
@@ -83,7 +83,7 @@ fn tiny_evaluation_runs_end_to_end_and_beats_random() {
     assert_eq!(rec.instances.len(), 3);
     assert_eq!(rec.instances[0].text, REQUESTS[0]);
     let names: Vec<&str> = rec.faithfulness.iter().map(|f| f.method.as_str()).collect();
-    let expected: Vec<&str> = EvalMethod::ALL
+    let expected: Vec<&str> = Method::EVALUATED
         .iter()
         .map(|m| m.name())
         .chain([RANDOM])
@@ -108,10 +108,10 @@ fn tiny_evaluation_runs_end_to_end_and_beats_random() {
     let gap = rec.instances[0].full_value - rec.instances[0].empty_value;
     assert!((sum - gap).abs() < 1e-6, "efficiency: {sum} vs {gap}");
     assert_eq!(exact.model_evals, 1 << rec.instances[0].words.len());
-    assert_eq!(rec.agreement.len(), EvalMethod::ALL.len() - 1);
+    assert_eq!(rec.agreement.len(), Method::EVALUATED.len() - 1);
     assert!(rec.stability.iter().all(|s| s.instances == 3));
     assert!(rec.sensitivity.iter().all(|s| s.instances == 3));
-    assert_eq!(rec.cost.len(), EvalMethod::ALL.len());
+    assert_eq!(rec.cost.len(), Method::EVALUATED.len());
 
     // Sentiment and plausibility ran on the trained head.
     let head = report.head.as_ref().expect("head");
@@ -129,7 +129,7 @@ fn tiny_evaluation_runs_end_to_end_and_beats_random() {
     assert_eq!(plausibility.accuracy.examples, 8);
     assert_eq!(plausibility.documents.len(), 1);
     assert!(plausibility.documents[0].words < plausibility.documents[0].document_words);
-    assert_eq!(plausibility.methods.len(), EvalMethod::DOCUMENT.len() + 1);
+    assert_eq!(plausibility.methods.len(), Method::DOCUMENT.len() + 1);
 
     // Ranking quality of all three rankers on the shipped judgements.
     let ranking = report.ranking.as_ref().expect("ranking");

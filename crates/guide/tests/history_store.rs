@@ -1,9 +1,9 @@
 //! Stored shopper histories: replace, read back in order, delete, persist; the table exists
 //! only where a history store was opened.
 
-use daogou_guide::history_store::{HistoryStore, UserDeletion};
+use daogou_catalog::history_store::{HistoryStore, UserDeletion};
 use daogou_guide::profile::{EventKind, HistoryEvent};
-use daogou_guide::store::Store;
+use daogou_catalog::store::Store;
 
 fn event(
     timestamp: i64,

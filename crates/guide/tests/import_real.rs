@@ -10,8 +10,8 @@
 mod common;
 
 use common::data_path;
-use daogou_guide::catalog::{import_csv, import_instacart, ColumnMapping, ParsedCatalog};
-use daogou_guide::{Currency, Price, Product};
+use daogou_catalog::{import_csv, import_instacart, ColumnMapping, ParsedCatalog};
+use daogou_catalog::{Currency, Price, Product};
 use std::fs::File;
 
 fn import(name: &str) -> ParsedCatalog {

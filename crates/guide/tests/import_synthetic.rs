@@ -1,9 +1,9 @@
 //! Importer behaviour on crafted inputs: broken rows, encodings, mappings, JSON Lines.
 
-use daogou_guide::catalog::{
+use daogou_catalog::{
     import_csv, import_jsonl, import_path, ColumnMapping, ImportError, Role,
 };
-use daogou_guide::{Currency, Price};
+use daogou_catalog::{Currency, Price};
 
 #[test]
 fn broken_csv_rows_are_reported_with_line_numbers_and_skipped() {

@@ -1,6 +1,6 @@
 //! BM25 keyword retrieval.
 
-use daogou_guide::keyword::{KeywordField, KeywordIndex};
+use daogou_catalog::keyword::{KeywordField, KeywordIndex};
 use daogou_guide::Product;
 
 fn product(id: &str, title: &str, description: &str, brand: &str, category: &str) -> Product {

@@ -1,8 +1,8 @@
 //! Request constraint parsing.
 
-use daogou_guide::catalog::{demo_catalog, Product};
+use daogou_catalog::{demo_catalog, Product};
 use daogou_guide::request::{parse_request, ConstraintKind, ParsedRequest, RequestVocabulary};
-use daogou_guide::{Currency, Price};
+use daogou_catalog::{Currency, Price};
 use std::sync::LazyLock;
 
 static VOCAB: LazyLock<RequestVocabulary> =

@@ -5,12 +5,13 @@
 
 mod support;
 
-use daogou_guide::catalog::{Price, Product};
+use daogou_catalog::{Price, Product};
 use daogou_guide::narrate::Evidence;
 use daogou_guide::recommend::{RecommendedItem, Recommender};
 use daogou_guide::reviews::{mentions, read_hu_liu, AspectOpinion, AspectOptions, ReviewSummary};
-use daogou_guide::store::{Store, StoreError};
-use daogou_guide::{CatalogIndex, Method, RecommendOptions};
+use daogou_catalog::store::{Store, StoreError};
+use daogou_catalog::CatalogIndex;
+use daogou_guide::{Method, RecommendOptions};
 use daogou_model::SentenceEncoder;
 use support::{hu_liu_file, sentiment_head};
 

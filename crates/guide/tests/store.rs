@@ -3,10 +3,10 @@
 mod common;
 
 use common::HashEmbedder;
-use daogou_guide::catalog::{demo_catalog, import_csv, ColumnMapping};
+use daogou_catalog::{demo_catalog, import_csv, ColumnMapping};
 use daogou_guide::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
-use daogou_guide::store::{Store, StoreError, UpsertProgress, SCHEMA_VERSION};
-use daogou_guide::{CatalogIndex, Price, Product, TextEmbedder};
+use daogou_catalog::store::{Store, StoreError, UpsertProgress, SCHEMA_VERSION};
+use daogou_catalog::{CatalogIndex, Price, Product, TextEmbedder};
 
 fn quiet() -> impl FnMut(UpsertProgress) {
     |_| {}

@@ -173,6 +173,7 @@ impl BertModel {
         }
         // SAFETY: the file is only read, and model directories are not modified while a
         // model is loading (the cache installs new copies by renaming a directory).
+        #[allow(unsafe_code)]
         let tensors =
             unsafe { MmapedSafetensors::new(weights_file) }.map_err(|e| ModelError::Malformed {
                 path: weights_file.to_path_buf(),

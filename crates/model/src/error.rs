@@ -13,13 +13,28 @@ pub enum ModelError {
     MissingFile(PathBuf),
     /// A file exists but cannot be parsed.
     #[error("model file {path} is malformed: {reason}")]
-    Malformed { path: PathBuf, reason: String },
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The config names an architecture this crate does not implement.
     #[error("unsupported model architecture {found:?} in {path} (supported: bert-family encoders such as BERT and MiniLM)")]
-    UnsupportedArchitecture { path: PathBuf, found: String },
+    UnsupportedArchitecture {
+        /// The config file.
+        path: PathBuf,
+        /// The architecture it names.
+        found: String,
+    },
     /// A text is longer than the model accepts and the policy is to refuse.
     #[error("text has {tokens} tokens, more than the model's limit of {limit} (set the truncation policy to Truncate to cut it)")]
-    TooLong { tokens: usize, limit: usize },
+    TooLong {
+        /// Tokens of the text.
+        tokens: usize,
+        /// The model's limit.
+        limit: usize,
+    },
     /// A call was made with arguments that do not fit together.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -29,8 +44,11 @@ pub enum ModelError {
     /// A downloaded or cached file does not have the expected checksum.
     #[error("checksum mismatch for {path}: expected sha256 {expected}, found {found}")]
     Checksum {
+        /// The file.
         path: PathBuf,
+        /// The pinned hash.
         expected: String,
+        /// The file's hash.
         found: String,
     },
     /// An error from the tokenizer library.
@@ -42,7 +60,9 @@ pub enum ModelError {
     /// An I/O error, with the path it happened on.
     #[error("{path}: {source}")]
     Io {
+        /// The path.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },

@@ -16,7 +16,6 @@ pub mod config;
 pub mod convert;
 pub mod encoder;
 pub mod error;
-pub mod explainable;
 pub mod fetch;
 mod frozen_linear;
 pub mod head;

@@ -9,7 +9,7 @@ use daogou_explain::{
     EvalConfig, Evaluator, ExactShapley, Explainer, IntegratedGradients, IntegrationRule,
     KernelShap, Lime, MaskingStrategy, TextFeatures,
 };
-use daogou_model::explainable::{EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
+use daogou_attribute::{EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
 
 struct Case {
     query: String,

@@ -10,7 +10,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use daogou_guide::store::StoreError;
+use daogou_catalog::store::StoreError;
 use serde_json::{Map, Value};
 
 use crate::routes::{route_matches, ROUTES};

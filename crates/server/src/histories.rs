@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use anyhow::Context;
 use axum::http::StatusCode;
 use daogou_guide::app::CATALOG_DB;
-use daogou_guide::history_store::{HistoryStore, UserDeletion};
-use daogou_guide::profile::HistoryEvent;
-use daogou_guide::store::StoreError;
+use daogou_catalog::history_store::{HistoryStore, UserDeletion};
+use daogou_catalog::HistoryEvent;
+use daogou_catalog::store::StoreError;
 
 use crate::error::ApiError;
 

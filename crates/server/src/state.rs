@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use daogou_guide::app::GuideSummary;
-use daogou_guide::catalog::{ColumnMapping, ImportReport};
+use daogou_catalog::{ColumnMapping, ImportReport};
 use daogou_guide::Guide;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 

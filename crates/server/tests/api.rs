@@ -7,9 +7,9 @@ use std::sync::{Arc, Barrier, OnceLock};
 use std::time::Duration;
 
 use daogou_guide::app::CATALOG_DB;
-use daogou_guide::history_store::HistoryStore;
+use daogou_catalog::history_store::HistoryStore;
 use daogou_guide::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
-use daogou_guide::store::Store;
+use daogou_catalog::store::Store;
 use daogou_guide::{Guide, GuideConfig};
 use daogou_server::routes::recommend::NO_STORED_HISTORY;
 use daogou_server::routes::ROUTES;

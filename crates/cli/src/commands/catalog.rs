@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use daogou_guide::catalog::{ColumnMapping, Role};
+use daogou_catalog::{ColumnMapping, Role};
 
 use crate::runtime::{open_guide, progress_bar, Paths};
 

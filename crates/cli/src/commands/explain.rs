@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use daogou_guide::text_explain::{explain_class, explain_pair, TextExplainOptions};
+use daogou_attribute::{explain_class, explain_pair, TextExplainOptions};
 use daogou_model::ClassifierHead;
 
 use crate::commands::recommend::{methods, ExplainChoice};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use daogou_guide::profile::{read_history, HistoryEvent};
+use daogou_catalog::{read_history, HistoryEvent};
 use daogou_guide::recommend::Recommendations;
 use daogou_guide::reviews::ReviewEvidence;
 use daogou_guide::{Method, RecommendOptions};
@@ -13,23 +13,33 @@ use daogou_guide::{Method, RecommendOptions};
 use crate::display::{attribution_table, coloured_words, colours};
 use crate::runtime::{open_guide, Paths};
 
-/// Which explanations to compute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// One `--explain` word: a method by its API name (`shap`, `exact_shapley`, `lime`, `ig`,
+/// …, as [`Method`] spells it), `all` (the methods a shopper is offered) or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExplainChoice {
-    /// Shapley values of the request words (exact up to 12 words).
-    Shap,
-    /// LIME.
-    Lime,
-    /// Integrated Gradients of the semantic match.
-    Ig,
-    /// Attention rollout of the request.
-    Attention,
-    /// Leave-one-out.
-    Occlusion,
-    /// All of the above.
+    /// One method.
+    Method(Method),
+    /// Every offered method.
     All,
     /// No word attributions.
     None,
+}
+
+impl std::str::FromStr for ExplainChoice {
+    type Err = String;
+
+    fn from_str(word: &str) -> Result<Self, String> {
+        match word.trim() {
+            "all" => Ok(ExplainChoice::All),
+            "none" => Ok(ExplainChoice::None),
+            name => serde_json::from_value(serde_json::Value::String(name.to_string()))
+                .map(ExplainChoice::Method)
+                .map_err(|_| {
+                    let offered: Vec<&str> = Method::OFFERED.iter().map(|m| m.api_name()).collect();
+                    format!("unknown method {name:?}; use {}, all or none", offered.join(", "))
+                }),
+        }
+    }
 }
 
 /// Turns `--explain` choices into methods.
@@ -37,12 +47,8 @@ pub fn methods(choices: &[ExplainChoice]) -> BTreeSet<Method> {
     let mut methods = BTreeSet::new();
     for c in choices {
         match c {
-            ExplainChoice::Shap => drop(methods.insert(Method::Shap)),
-            ExplainChoice::Lime => drop(methods.insert(Method::Lime)),
-            ExplainChoice::Ig => drop(methods.insert(Method::Ig)),
-            ExplainChoice::Attention => drop(methods.insert(Method::Attention)),
-            ExplainChoice::Occlusion => drop(methods.insert(Method::Occlusion)),
-            ExplainChoice::All => methods.extend(Method::ALL),
+            ExplainChoice::Method(method) => drop(methods.insert(*method)),
+            ExplainChoice::All => methods.extend(Method::OFFERED),
             ExplainChoice::None => methods.clear(),
         }
     }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::Args;
-use daogou_guide::reviews::{read_reviews, AspectOptions, ReviewSet, ReviewSummary};
+use daogou_eval::hu_liu::read_reviews;
+use daogou_catalog::reviews::ReviewSummary;
+use daogou_guide::reviews::{review_summary, AspectOptions, ReviewSet};
 use daogou_model::ClassifierHead;
 
 use crate::runtime::{load_encoder, open_guide, Paths};
@@ -40,7 +42,7 @@ pub fn run(args: ReviewsArgs, paths: &Paths) -> Result<()> {
         Some(id) => attach(&args.file, id, &set, &head, &options, paths)?,
         None => {
             let encoder = load_encoder(paths.model.as_deref())?;
-            ReviewSummary::build(&set, &encoder, &head, &options)?
+            review_summary(&set, &encoder, &head, &options)?
         }
     };
     if args.json {
@@ -72,7 +74,7 @@ fn attach(
     if guide.catalog().position(id).is_none() {
         bail!("product id {id:?} is not in the catalog; import the product first");
     }
-    let summary = ReviewSummary::build(set, guide.encoder(), head, options)?;
+    let summary = review_summary(set, guide.encoder(), head, options)?;
     if summary.aspects.is_empty() {
         bail!(
             "no aspect of {} is mentioned often enough to summarise; nothing attached",

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use daogou_guide::datasets::{read_sst, read_table, split, Dataset, Labelled};
+use daogou_eval::datasets::{read_sst, read_table, split, Dataset, Labelled};
 use daogou_model::{ClassifierHead, SentenceEncoder, TrainOptions};
 
 use crate::runtime::{load_encoder, progress_bar};

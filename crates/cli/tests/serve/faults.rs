@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use daogou_guide::store::Store;
+use daogou_catalog::store::Store;
 use serde_json::json;
 
 use crate::support::{daogou, data_dir, key_file, stderr, Serve, BIN, CATALOG_DB, KEY};

@@ -11,14 +11,12 @@
 //! The parser never panics: any UTF-8 input, however long, gives a result.
 
 mod price;
-mod vocab;
 
-pub use vocab::RequestVocabulary;
 
-use crate::catalog::Price;
-use crate::Span;
+use daogou_catalog::Price;
+use daogou_catalog::Span;
 use serde::Serialize;
-use vocab::Folded;
+use daogou_catalog::vocabulary::{Folded, RequestVocabulary};
 
 /// What a constraint asks for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,7 +104,7 @@ impl Constraint {
 }
 
 fn with_usd(price: &Price) -> String {
-    if price.currency == crate::Currency::Usd {
+    if price.currency == daogou_catalog::Currency::Usd {
         price.to_string()
     } else {
         format!("{price} (≈ ${:.2})", price.to_usd())
@@ -292,7 +290,7 @@ fn cue_span(text: &str, brand: Span) -> Option<Span> {
         let separated = before[..start]
             .chars()
             .next_back()
-            .is_none_or(|c| !c.is_alphanumeric() || crate::text::is_cjk(c));
+            .is_none_or(|c| !c.is_alphanumeric() || daogou_explain::is_cjk(c));
         if tail.eq_ignore_ascii_case(cue) && separated {
             return Some(Span::new(start, brand.end));
         }
@@ -306,7 +304,7 @@ fn cue_span(text: &str, brand: Span) -> Option<Span> {
         let separated = trimmed[cue.len()..]
             .chars()
             .next()
-            .is_none_or(|c| !c.is_alphanumeric() || crate::text::is_cjk(c));
+            .is_none_or(|c| !c.is_alphanumeric() || daogou_explain::is_cjk(c));
         if head.eq_ignore_ascii_case(cue) && separated {
             let end = brand.end + (after.len() - trimmed.len()) + cue.len();
             return Some(Span::new(brand.start, end));

@@ -16,7 +16,7 @@
 //! (`kids over 3`) is not a price. "Around $50" and Chinese numerals (三百) are not handled.
 
 use super::{ConstraintKind, Span};
-use crate::catalog::{parse_amount, Currency, Price};
+use daogou_catalog::{parse_amount, Currency, Price};
 use regex::{Captures, Regex};
 use std::sync::LazyLock;
 
@@ -140,7 +140,7 @@ const AGE_WORDS: &[&str] = &[
 
 /// All price constraints found in `text`, possibly overlapping: (span, kind, is_range).
 pub(super) fn candidates(text: &str) -> Vec<(Span, ConstraintKind, bool)> {
-    let default = if crate::text::has_cjk(text) {
+    let default = if daogou_catalog::has_cjk(text) {
         Currency::Cny
     } else {
         Currency::Usd
@@ -254,7 +254,7 @@ fn is_quantity(text: &str, span: Span) -> bool {
     let after = text.get(span.end..).unwrap_or("").trim_start();
     let next_word: String = after
         .chars()
-        .take_while(|c| c.is_alphabetic() && !crate::text::is_cjk(*c))
+        .take_while(|c| c.is_alphabetic() && !daogou_explain::is_cjk(*c))
         .flat_map(char::to_lowercase)
         .collect();
     if UNITS.contains(&next_word.as_str())

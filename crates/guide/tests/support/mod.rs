@@ -5,10 +5,11 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use daogou_guide::catalog::demo_catalog;
-use daogou_guide::datasets::read_sst;
+use daogou_catalog::demo_catalog;
+use daogou_eval::datasets::read_sst;
 use daogou_guide::scene::SceneConfig;
-use daogou_guide::{CatalogIndex, Guide};
+use daogou_catalog::CatalogIndex;
+use daogou_guide::Guide;
 use daogou_model::fetch::{Fetcher, ModelSpec, MINILM_L6_V2};
 use daogou_model::{ClassifierHead, SentenceEncoder, TrainOptions};
 

@@ -14,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use daogou_guide::catalog::{ColumnMapping, ImportReport, Role};
+use daogou_catalog::{ColumnMapping, ImportReport, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::RequireApiKey;

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use daogou_guide::text_explain::{PairExplanation, TextExplainOptions};
+use daogou_attribute::{PairExplanation, TextExplainOptions};
 use daogou_guide::Method;
 use serde::Deserialize;
 

@@ -1,6 +1,6 @@
 //! Shopper histories in request bodies, checked exactly like history files.
 
-use daogou_guide::profile::{read_history, HistoryEvent};
+use daogou_catalog::{read_history, HistoryEvent};
 use serde_json::Value;
 
 use crate::error::ApiError;

@@ -2,7 +2,8 @@
 
 use axum::extract::State;
 use axum::Json;
-use daogou_guide::profile::{HistoryEvent, Profile};
+use daogou_catalog::HistoryEvent;
+use daogou_guide::profile::Profile;
 use serde::Deserialize;
 use serde_json::Value;
 

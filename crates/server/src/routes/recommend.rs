@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use daogou_guide::profile::HistoryEvent;
+use daogou_catalog::HistoryEvent;
 use daogou_guide::recommend::Recommendations;
 use daogou_guide::{Method, RecommendOptions};
 use serde::Deserialize;

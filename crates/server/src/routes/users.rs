@@ -8,8 +8,8 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::Json;
-use daogou_guide::history_store::UserDeletion;
-use daogou_guide::profile::HistoryEvent;
+use daogou_catalog::history_store::UserDeletion;
+use daogou_catalog::HistoryEvent;
 use serde::Serialize;
 
 use super::profile::HistoryBody;

@@ -16,8 +16,9 @@ use daogou_explain::{
     EvalConfig, EvalStats, Evaluator, ExactShapley, Explainer, Explanation, IntegratedGradients,
     KernelShap, Lime, Mask, MaskedModel, MaskingStrategy, TextFeatures,
 };
-use daogou_guide::catalog::demo_catalog;
-use daogou_model::explainable::{dot, EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
+use daogou_catalog::demo_catalog;
+use daogou_attribute::{EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
+use daogou_explain::dot;
 use daogou_model::SentenceEncoder;
 use serde::Serialize;
 

@@ -13,9 +13,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use daogou_guide::app::CATALOG_DB;
-use daogou_guide::catalog::ParsedCatalog;
-use daogou_guide::store::Store;
-use daogou_guide::CatalogIndex;
+use daogou_catalog::ParsedCatalog;
+use daogou_catalog::store::Store;
+use daogou_catalog::CatalogIndex;
+use daogou_guide::PassageEmbedder;
 use daogou_model::SentenceEncoder;
 use serde::Serialize;
 
@@ -99,11 +100,13 @@ pub fn measure(encoder: &SentenceEncoder, data: &DataArgs, options: &Options) ->
         products,
         ..ParsedCatalog::default()
     };
-    store.import(parsed, encoder, &mut |p| bar.set_position(p.written as u64))?;
+    store.import(parsed, &PassageEmbedder(encoder), &mut |p| {
+        bar.set_position(p.written as u64)
+    })?;
     let embed_store_seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let start = Instant::now();
-    let catalog = CatalogIndex::from_store(&mut store, encoder, &mut |_| {})?;
+    let catalog = CatalogIndex::from_store(&mut store, &PassageEmbedder(encoder), &mut |_| {})?;
     let load_index_seconds = start.elapsed().as_secs_f64();
     let peak_kib = status_kib("VmHWM");
     anyhow::ensure!(

@@ -15,8 +15,9 @@ use clap::Args;
 use daogou_guide::app::CATALOG_DB;
 use daogou_guide::recommend::{RecommendOptions, Recommender};
 use daogou_guide::scene::{SceneConfig, SceneRecognizer};
-use daogou_guide::store::Store;
-use daogou_guide::CatalogIndex;
+use daogou_catalog::store::Store;
+use daogou_catalog::CatalogIndex;
+use daogou_guide::PassageEmbedder;
 use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
@@ -158,7 +159,7 @@ pub fn measure(encoder: &SentenceEncoder, data: &DataArgs, options: &Options) ->
 /// loading and indexing took.
 fn leipzig_catalog(
     encoder: &SentenceEncoder,
-    products: Vec<daogou_guide::Product>,
+    products: Vec<daogou_catalog::Product>,
     dir: &Path,
 ) -> Result<(EmbeddingCost, CatalogIndex, f64)> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -166,7 +167,7 @@ fn leipzig_catalog(
     let record = dir.join(EMBEDDING_RECORD);
     let bar = progress_bar(0, "embedding");
     let start = Instant::now();
-    let upserted = store.upsert(&products, encoder, &mut |p| {
+    let upserted = store.upsert(&products, &PassageEmbedder(encoder), &mut |p| {
         bar.set_length(p.to_write as u64);
         bar.set_position(p.written as u64);
     })?;
@@ -190,7 +191,7 @@ fn leipzig_catalog(
         cost
     };
     let start = Instant::now();
-    let catalog = CatalogIndex::from_store(&mut store, encoder, &mut |_| {})?;
+    let catalog = CatalogIndex::from_store(&mut store, &PassageEmbedder(encoder), &mut |_| {})?;
     Ok((embedding, catalog, start.elapsed().as_secs_f64()))
 }
 
@@ -208,7 +209,7 @@ fn repeat_catalog(base: &CatalogIndex, size: usize) -> Result<CatalogIndex> {
         products.push(product);
         vectors.extend_from_slice(base.embedding(i));
     }
-    CatalogIndex::new(products, vectors, dim)
+    Ok(CatalogIndex::new(products, vectors, dim)?)
 }
 
 /// Sends one untimed request, then times each of `requests`.

@@ -2,7 +2,7 @@
 //! every method beside the random baseline, and bars of the headline numbers.
 
 use anyhow::Result;
-use daogou_guide::evaluation::{EvalReport, EvalSettings, TaskReport, CUTOFF, RANDOM, TOP_K};
+use daogou_eval::{EvalReport, EvalSettings, TaskReport, CUTOFF, RANDOM, TOP_K};
 use daogou_render::{AttributionBars, HtmlPage, LineChart, Section};
 
 use super::tables;
@@ -166,7 +166,7 @@ fn agreement_section(task: &TaskReport, settings: &EvalSettings) -> Section {
     .table(tables::agreement(task, true))
 }
 
-fn plausibility_section(p: &daogou_guide::evaluation::PlausibilityReport) -> Result<Section> {
+fn plausibility_section(p: &daogou_eval::PlausibilityReport) -> Result<Section> {
     let words = p.words.map_or(0.0, |w| w.mean);
     let labels: Vec<String> = p.methods.iter().map(|m| m.method.clone()).collect();
     let auprc: Vec<f64> = p
@@ -195,7 +195,7 @@ fn plausibility_section(p: &daogou_guide::evaluation::PlausibilityReport) -> Res
         .table(tables::cost(&p.cost)))
 }
 
-fn ranking_section(r: &daogou_guide::evaluation::RankingComparison) -> Result<Section> {
+fn ranking_section(r: &daogou_eval::RankingComparison) -> Result<Section> {
     let labels: Vec<String> = r.rankers.iter().map(|k| k.ranker.clone()).collect();
     let ndcg: Vec<f64> = r.rankers.iter().map(|k| k.report.ndcg).collect();
     let bars = AttributionBars::new(labels, ndcg)

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use daogou_explain::metrics::Qrels;
-use daogou_guide::catalog::demo_catalog;
-use daogou_guide::evaluation::{demo_qrels, evaluate, EvalInputs, EvalSettings, Masking, Progress};
-use daogou_guide::CatalogIndex;
+use daogou_catalog::demo_catalog;
+use daogou_eval::{demo_qrels, evaluate, EvalInputs, EvalSettings, Masking, Progress};
+use daogou_catalog::CatalogIndex;
+use daogou_guide::PassageEmbedder;
 use daogou_model::ClassifierHead;
 use indicatif::ProgressBar;
 
@@ -131,7 +132,7 @@ pub fn run(args: EvalArgs, model: Option<&std::path::Path>) -> Result<()> {
     let inputs = args.inputs()?;
     let encoder = load_encoder(model)?;
     eprintln!("daogou: embedding the demo catalog");
-    let catalog = CatalogIndex::embed(demo_catalog().products, &encoder)
+    let catalog = CatalogIndex::embed(demo_catalog().products, &PassageEmbedder(&encoder))
         .context("embedding the demo catalog")?;
 
     let mut bar: Option<ProgressBar> = None;

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use daogou_guide::evaluation::{EvalReport, TaskReport};
+use daogou_eval::{EvalReport, TaskReport};
 use daogou_render::Table;
 
 use super::tables;

@@ -1,8 +1,8 @@
 //! The report's numbers as tables, shared by the terminal summary and the HTML page.
 
 use daogou_explain::metrics::{CostSummary, MeanStd};
-use daogou_guide::evaluation::{
-    EvalMethod, EvalReport, PlausibilityReport, RankingComparison, TaskReport, CUTOFF, RANDOM,
+use daogou_eval::{
+    Method, EvalReport, PlausibilityReport, RankingComparison, TaskReport, CUTOFF, RANDOM,
     TOP_K,
 };
 use daogou_model::HeadMetrics;
@@ -87,7 +87,7 @@ pub fn agreement(task: &TaskReport, detailed: bool) -> Table {
         "stability ρ (seeds)".to_string(),
         "synonym ρ".to_string(),
     ]);
-    for method in EvalMethod::ALL {
+    for method in Method::EVALUATED {
         let name = method.name();
         let agreement = task.agreement.iter().find(|a| a.method == name);
         let stability = task.stability.iter().find(|s| s.method == name);
@@ -130,7 +130,7 @@ pub fn instances(task: &TaskReport) -> Table {
     let headers = ["text", "explained", "words", "f(x)"]
         .into_iter()
         .map(str::to_string)
-        .chain(EvalMethod::ALL.iter().map(|m| m.name().to_string()))
+        .chain(Method::EVALUATED.iter().map(|m| m.name().to_string()))
         .chain([RANDOM.to_string()]);
     let mut table = Table::new(headers);
     for i in &task.instances {

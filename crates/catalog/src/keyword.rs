@@ -1,0 +1,474 @@
+//! BM25 keyword retrieval over title, description, brand and category (tantivy).
+//!
+//! The index lives in RAM and is rebuilt from the products (e.g. [`Store::products`]) when
+//! the guide starts: 10,000 products index in well under a second, and nothing on disk can
+//! go stale next to the database.
+//!
+//! Text is analysed by [`analyze`]: letters/digits runs become words, CJK runs (Han, kana,
+//! Hangul) become single characters **and** bigrams so that Chinese requests match Chinese
+//! titles; words are lower-cased, stop words dropped and English words stemmed.
+//! Queries never go through tantivy's query parser: every distinct query term becomes a
+//! term query per field, so any input (quotes, `:`, `AND`, emoji) is safe. Only the first
+//! [`MAX_QUERY_TERMS`] distinct terms of a query are used.
+//!
+//! Scores are BM25 summed over fields, with the title weighted ×2 and brand ×1.5.
+//!
+//! [`Store::products`]: crate::store::Store::products
+
+use crate::product::Product;
+use crate::words::{STOP_EN, STOP_EN_REQUESTS};
+use daogou_explain::is_cjk;
+use crate::Span;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer, Token,
+    TokenStream, Tokenizer,
+};
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+/// Distinct query terms used at most.
+pub const MAX_QUERY_TERMS: usize = 64;
+
+const TOKENIZER: &str = "daogou";
+
+/// A product field searched by the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum KeywordField {
+    /// Product title (weight 2).
+    Title,
+    /// Description (weight 1).
+    Description,
+    /// Brand (weight 1.5).
+    Brand,
+    /// Category (weight 1).
+    Category,
+}
+
+impl KeywordField {
+    const ALL: [KeywordField; 4] = [
+        KeywordField::Title,
+        KeywordField::Description,
+        KeywordField::Brand,
+        KeywordField::Category,
+    ];
+
+    fn boost(self) -> f32 {
+        match self {
+            KeywordField::Title => 2.0,
+            KeywordField::Brand => 1.5,
+            KeywordField::Description | KeywordField::Category => 1.0,
+        }
+    }
+
+    fn text(self, product: &Product) -> &str {
+        match self {
+            KeywordField::Title => &product.title,
+            KeywordField::Description => &product.description,
+            KeywordField::Brand => product.brand.as_deref().unwrap_or(""),
+            KeywordField::Category => product.category.as_deref().unwrap_or(""),
+        }
+    }
+}
+
+/// One analysed term of a text and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnalyzedTerm {
+    /// The indexed form (lower-cased, stemmed).
+    pub term: String,
+    /// Bytes of the original text that produced it.
+    pub span: Span,
+}
+
+/// A query term found in a hit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MatchedTerm {
+    /// The indexed form of the term.
+    pub term: String,
+    /// Where the term occurs in the query.
+    pub query_spans: Vec<Span>,
+    /// Fields of the product that contain it.
+    pub fields: Vec<KeywordField>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KeywordHit {
+    /// Position of the product in the slice the index was built from.
+    pub index: usize,
+    /// Product id.
+    pub id: String,
+    /// BM25 score (higher is better).
+    pub score: f32,
+    /// Query terms present in the product, in query order.
+    pub matched: Vec<MatchedTerm>,
+}
+
+/// Keyword search errors (tantivy failures; bad queries are not errors).
+#[derive(Debug, thiserror::Error)]
+#[error("keyword index: {0}")]
+pub struct KeywordError(#[from] tantivy::TantivyError);
+
+/// In-RAM BM25 index of a product list.
+pub struct KeywordIndex {
+    reader: IndexReader,
+    fields: [(KeywordField, Field); 4],
+    ord: Field,
+    analyzer: TextAnalyzer,
+    products: Vec<Product>,
+}
+
+impl KeywordIndex {
+    /// Indexes `products`; hits refer to them by position.
+    pub fn build(products: &[Product]) -> Result<Self, KeywordError> {
+        let mut builder = Schema::builder();
+        let text_options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let fields = KeywordField::ALL.map(|f| {
+            let name = format!("{f:?}").to_lowercase();
+            (f, builder.add_text_field(&name, text_options.clone()))
+        });
+        let ord = builder.add_u64_field("ord", FAST);
+        let index = Index::create_in_ram(builder.build());
+        let analyzer = analyzer();
+        index.tokenizers().register(TOKENIZER, analyzer.clone());
+
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 50_000_000)?;
+        for (i, product) in products.iter().enumerate() {
+            let mut doc = TantivyDocument::default();
+            for (kind, field) in &fields {
+                doc.add_text(*field, kind.text(product));
+            }
+            doc.add_u64(ord, u64::try_from(i).unwrap_or(u64::MAX));
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(KeywordIndex {
+            reader,
+            fields,
+            ord,
+            analyzer,
+            products: products.to_vec(),
+        })
+    }
+
+    /// Number of indexed products.
+    pub fn len(&self) -> usize {
+        self.products.len()
+    }
+
+    /// Whether no products are indexed.
+    pub fn is_empty(&self) -> bool {
+        self.products.is_empty()
+    }
+
+    /// The `limit` best BM25 hits for `query` (any text), best first.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<KeywordHit>, KeywordError> {
+        let terms = QueryTerms::new(&mut self.analyzer.clone(), query);
+        let hits = self.top(&terms.order, limit)?;
+        Ok(hits
+            .into_iter()
+            .map(|(index, score)| {
+                let product = &self.products[index];
+                KeywordHit {
+                    index,
+                    id: product.id.clone(),
+                    score,
+                    matched: self.matched_terms(product, &terms.order, &terms.spans),
+                }
+            })
+            .collect())
+    }
+
+    /// The `limit` best BM25 scores for `query` as (product position, score), best first:
+    /// [`search`](Self::search) without the matched terms, which cost an analysis of every
+    /// hit's text (the recommender asks for every product matching a word).
+    pub fn scores(&self, query: &str, limit: usize) -> Result<Vec<(usize, f32)>, KeywordError> {
+        let terms = QueryTerms::new(&mut self.analyzer.clone(), query);
+        self.top(&terms.order, limit)
+    }
+
+    /// The `limit` best BM25 scores of one index term, taken as it is (no analysis): e.g.
+    /// the bigram of two adjacent Chinese characters, which the index holds.
+    pub fn term_scores(&self, term: &str, limit: usize) -> Result<Vec<(usize, f32)>, KeywordError> {
+        self.top(&[term.to_lowercase()], limit)
+    }
+
+    /// The `limit` best (position, score) pairs for the analysed query terms `order`.
+    fn top(&self, order: &[String], limit: usize) -> Result<Vec<(usize, f32)>, KeywordError> {
+        if order.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = order
+            .iter()
+            .flat_map(|term| {
+                self.fields.iter().map(move |(kind, field)| {
+                    let query = TermQuery::new(
+                        Term::from_field_text(*field, term),
+                        IndexRecordOption::WithFreqs,
+                    );
+                    let boosted: Box<dyn Query> =
+                        Box::new(BoostQuery::new(Box::new(query), kind.boost()));
+                    (Occur::Should, boosted)
+                })
+            })
+            .collect();
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        let ord_name = searcher.schema().get_field_name(self.ord).to_string();
+        // Open each segment's position column once, not once per hit.
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.fast_fields().u64(&ord_name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let Some(index) = usize::try_from(address.segment_ord)
+                .ok()
+                .and_then(|segment| columns.get(segment))
+                .and_then(|column| column.first(address.doc_id))
+                .and_then(|i| usize::try_from(i).ok())
+                .filter(|&i| i < self.products.len())
+            else {
+                continue;
+            };
+            hits.push((index, score));
+        }
+        Ok(hits)
+    }
+
+    fn matched_terms(
+        &self,
+        product: &Product,
+        order: &[String],
+        spans: &BTreeMap<String, Vec<Span>>,
+    ) -> Vec<MatchedTerm> {
+        let mut analyzer = self.analyzer.clone();
+        let per_field: Vec<(KeywordField, HashSet<String>)> = KeywordField::ALL
+            .iter()
+            .map(|&f| {
+                let terms = analyze_with(&mut analyzer, f.text(product))
+                    .into_iter()
+                    .map(|t| t.term)
+                    .collect();
+                (f, terms)
+            })
+            .collect();
+        order
+            .iter()
+            .filter_map(|term| {
+                let fields: Vec<KeywordField> = per_field
+                    .iter()
+                    .filter(|(_, set)| set.contains(term))
+                    .map(|(f, _)| *f)
+                    .collect();
+                (!fields.is_empty()).then(|| MatchedTerm {
+                    term: term.clone(),
+                    query_spans: spans.get(term).cloned().unwrap_or_default(),
+                    fields,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The distinct analysed terms of a query (the first [`MAX_QUERY_TERMS`]), in order, and
+/// where each occurs in the query.
+struct QueryTerms {
+    order: Vec<String>,
+    spans: BTreeMap<String, Vec<Span>>,
+}
+
+impl QueryTerms {
+    fn new(analyzer: &mut TextAnalyzer, query: &str) -> Self {
+        let mut spans: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for t in analyze_with(analyzer, query) {
+            if !spans.contains_key(&t.term) {
+                if order.len() == MAX_QUERY_TERMS {
+                    continue;
+                }
+                order.push(t.term.clone());
+            }
+            spans.entry(t.term).or_default().push(t.span);
+        }
+        Self { order, spans }
+    }
+}
+
+/// The analysis used for indexing and queries (see the module docs).
+pub fn analyze(text: &str) -> Vec<AnalyzedTerm> {
+    analyze_with(&mut analyzer(), text)
+}
+
+fn analyze_with(analyzer: &mut TextAnalyzer, text: &str) -> Vec<AnalyzedTerm> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        let token = stream.token();
+        out.push(AnalyzedTerm {
+            term: token.text.clone(),
+            span: Span::new(token.offset_from, token.offset_to),
+        });
+    }
+    out
+}
+
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(CjkAwareTokenizer)
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(
+            STOP_EN
+                .iter()
+                .chain(STOP_EN_REQUESTS.iter())
+                .map(|s| s.to_string()),
+        ))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Splits words on anything that is not a letter or digit, and CJK runs into characters
+/// and bigrams.
+#[derive(Clone, Default)]
+struct CjkAwareTokenizer;
+
+struct QueuedTokens {
+    queue: VecDeque<Token>,
+    current: Token,
+}
+
+impl Tokenizer for CjkAwareTokenizer {
+    type TokenStream<'a> = QueuedTokens;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> QueuedTokens {
+        QueuedTokens {
+            queue: split(text).into(),
+            current: Token::default(),
+        }
+    }
+}
+
+impl TokenStream for QueuedTokens {
+    fn advance(&mut self) -> bool {
+        match self.queue.pop_front() {
+            Some(token) => {
+                self.current = token;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.current
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.current
+    }
+}
+
+fn split(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut word: Option<usize> = None;
+    let mut cjk: Vec<(usize, char)> = Vec::new();
+    for (offset, c) in text.char_indices() {
+        if is_cjk(c) {
+            flush_word(text, &mut word, offset, &mut tokens);
+            cjk.push((offset, c));
+        } else if c.is_alphanumeric() {
+            flush_cjk(&mut cjk, &mut tokens);
+            word.get_or_insert(offset);
+        } else {
+            flush_word(text, &mut word, offset, &mut tokens);
+            flush_cjk(&mut cjk, &mut tokens);
+        }
+    }
+    flush_word(text, &mut word, text.len(), &mut tokens);
+    flush_cjk(&mut cjk, &mut tokens);
+    tokens
+}
+
+fn push(tokens: &mut Vec<Token>, text: &str, from: usize, to: usize) {
+    tokens.push(Token {
+        offset_from: from,
+        offset_to: to,
+        position: tokens.len(),
+        text: text.to_string(),
+        position_length: 1,
+    });
+}
+
+fn flush_word(text: &str, word: &mut Option<usize>, end: usize, tokens: &mut Vec<Token>) {
+    if let Some(start) = word.take() {
+        if let Some(w) = text.get(start..end) {
+            push(tokens, w, start, end);
+        }
+    }
+}
+
+fn flush_cjk(run: &mut Vec<(usize, char)>, tokens: &mut Vec<Token>) {
+    for (i, &(offset, c)) in run.iter().enumerate() {
+        let end = offset + c.len_utf8();
+        push(tokens, c.encode_utf8(&mut [0; 4]), offset, end);
+        if let Some(&(next_offset, next)) = run.get(i + 1) {
+            let bigram: String = [c, next].iter().collect();
+            push(tokens, &bigram, offset, next_offset + next.len_utf8());
+        }
+    }
+    run.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(text: &str) -> Vec<String> {
+        analyze(text).into_iter().map(|t| t.term).collect()
+    }
+
+    #[test]
+    fn words_are_lowercased_stemmed_and_stop_words_dropped() {
+        assert_eq!(
+            terms("The Waterproof JACKETS for hiking"),
+            ["waterproof", "jacket", "hike"]
+        );
+    }
+
+    #[test]
+    fn cjk_runs_become_characters_and_bigrams_with_spans() {
+        let text = "送女友abc";
+        let analyzed = analyze(text);
+        let got: Vec<(&str, &str)> = analyzed
+            .iter()
+            .map(|t| (t.term.as_str(), t.span.slice(text).unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("送", "送"),
+                ("送女", "送女"),
+                ("女", "女"),
+                ("女友", "女友"),
+                ("友", "友"),
+                ("abc", "abc")
+            ]
+        );
+        // Stop characters are dropped as unigrams but stay inside bigrams.
+        assert_eq!(terms("的礼"), ["的礼", "礼"]);
+    }
+}

@@ -1,0 +1,166 @@
+//! Frequent-aspect mining from review sentences (see the [module docs](super)).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::LazyLock;
+
+use daogou_catalog::words::{parse_word_list, STOP_EN};
+use serde::Serialize;
+
+/// Settings of aspect mining and evidence.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct AspectOptions {
+    /// Least number of sentences an aspect appears in (default: 3, or 2% of the
+    /// sentences if more: on Hu & Liu's 14 products 2% gave the best F1 against their
+    /// frequent labelled features, precision 0.44 and recall 0.52, where 1% gave 0.26/0.71).
+    pub min_support: Option<usize>,
+    /// Aspects summarised, most frequent first (default 10).
+    pub max_aspects: usize,
+    /// Supporting sentences shown per aspect (default 2).
+    pub evidence_per_aspect: usize,
+    /// Candidate sentences scored by attribution per aspect (default 4).
+    pub candidates_per_aspect: usize,
+    /// Words on each side of a mention that count as its context (default 4).
+    pub window: usize,
+}
+
+impl Default for AspectOptions {
+    fn default() -> Self {
+        Self {
+            min_support: None,
+            max_aspects: 10,
+            evidence_per_aspect: 2,
+            candidates_per_aspect: 4,
+            window: 4,
+        }
+    }
+}
+
+/// A mined aspect and the number of sentences it appears in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AspectCandidate {
+    /// The aspect (one or two words).
+    pub aspect: String,
+    /// Sentences mentioning it.
+    pub support: usize,
+}
+
+
+/// Function words that are never aspects, beyond [`STOP_EN`].
+static STOP_REVIEWS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    parse_word_list(include_str!("../../data/words/stop_en_reviews.txt")).collect()
+});
+
+/// Opinion words ("good", "great"): never aspects.
+static OPINION: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| parse_word_list(include_str!("../../data/words/opinion_en.txt")).collect());
+
+/// Determiners and possessives: the word after one is in a noun position.
+static DETERMINERS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    parse_word_list(include_str!("../../data/words/determiners_en.txt")).collect()
+});
+
+pub(super) fn tokens(sentence: &str) -> Vec<String> {
+    sentence
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
+        .map(|t| t.trim_matches(['\'', '-']).to_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+fn eligible(token: &str) -> bool {
+    token.chars().count() >= 3
+        && !token.chars().all(|c| c.is_ascii_digit())
+        && !STOP_EN.contains(token)
+        && !STOP_REVIEWS.contains(token)
+        && !OPINION.contains(token)
+}
+
+/// Mines frequent aspects from sentences (see the module docs).
+pub fn extract_aspects(sentences: &[&str], options: &AspectOptions) -> Vec<AspectCandidate> {
+    let min_support = options
+        .min_support
+        .unwrap_or_else(|| (sentences.len() / 50).max(3));
+    let mut support: HashMap<String, BTreeSet<usize>> = HashMap::new();
+    let mut noun_position: HashMap<String, usize> = HashMap::new();
+    for (i, sentence) in sentences.iter().enumerate() {
+        let t = tokens(sentence);
+        for j in 0..t.len() {
+            if !eligible(&t[j]) {
+                continue;
+            }
+            let after_determiner = j > 0 && DETERMINERS.contains(t[j - 1].as_str());
+            let mut add = |candidate: String, det: bool| {
+                if det {
+                    *noun_position.entry(candidate.clone()).or_default() += 1;
+                }
+                support.entry(candidate).or_default().insert(i);
+            };
+            add(t[j].clone(), after_determiner);
+            if j + 1 < t.len() && eligible(&t[j + 1]) {
+                add(format!("{} {}", t[j], t[j + 1]), after_determiner);
+            }
+        }
+    }
+    let mut kept: Vec<AspectCandidate> = support
+        .iter()
+        .filter(|(c, s)| s.len() >= min_support && noun_position.get(*c).is_some_and(|&n| n > 0))
+        .map(|(c, s)| AspectCandidate {
+            aspect: c.clone(),
+            support: s.len(),
+        })
+        .collect();
+    // Redundancy pruning: a word whose sentences are almost all inside kept pairs goes.
+    let pairs: Vec<(String, BTreeSet<usize>)> = kept
+        .iter()
+        .filter(|c| c.aspect.contains(' '))
+        .map(|c| (c.aspect.clone(), support[&c.aspect].clone()))
+        .collect();
+    kept.retain(|c| {
+        if c.aspect.contains(' ') {
+            return true;
+        }
+        let covered: BTreeSet<usize> = pairs
+            .iter()
+            .filter(|(p, _)| p.split(' ').any(|w| w == c.aspect))
+            .flat_map(|(_, s)| s.iter().copied())
+            .collect();
+        support[&c.aspect].difference(&covered).count() >= min_support
+    });
+    kept.sort_by(|a, b| {
+        b.support
+            .cmp(&a.support)
+            .then_with(|| a.aspect.cmp(&b.aspect))
+    });
+    kept
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frequent_nouns_and_pairs_are_mined_and_redundant_words_pruned() {
+        let sentences = [
+            "the battery life is great",
+            "my battery life was short",
+            "the battery life could be longer",
+            "the screen is sharp and the screen is big",
+            "this screen scratches",
+            "the screen looks good",
+            "really great and amazing and great",
+            "the life of the party",
+        ];
+        let mined = extract_aspects(
+            &sentences,
+            &AspectOptions {
+                min_support: Some(3),
+                ..AspectOptions::default()
+            },
+        );
+        let names: Vec<&str> = mined.iter().map(|c| c.aspect.as_str()).collect();
+        assert_eq!(names, ["battery life", "screen"]);
+        assert_eq!(mined[1].support, 3);
+    }
+}
+
