@@ -2,7 +2,8 @@
 //! equals PyTorch's golden values; Kernel SHAP and LIME agree with it; Integrated Gradients
 //! is complete.
 
-mod common;
+use crate::common;
+
 
 use common::{encoder, golden};
 use daogou_explain::{

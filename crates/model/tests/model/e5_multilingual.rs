@@ -3,7 +3,8 @@
 //! cross-lingual behaviour the shopping guide relies on. The model is resolved through the
 //! Fetcher, so the first run downloads and converts it (~100 MB).
 
-mod common;
+use crate::common;
+
 
 use std::path::PathBuf;
 

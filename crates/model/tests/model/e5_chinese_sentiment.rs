@@ -11,7 +11,8 @@
 //!
 //! Measured: e5 0.902 test accuracy, MiniLM 0.678.
 
-mod common;
+use crate::common;
+
 
 use std::path::Path;
 use std::time::Instant;

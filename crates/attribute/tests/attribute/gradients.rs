@@ -1,7 +1,8 @@
 //! The differentiable path: same numbers as the fast path, and gradients that reach the
 //! input embeddings and agree with finite differences.
 
-mod common;
+use crate::common;
+
 
 use candle_core::{Tensor, Var};
 use common::{encoder, max_abs_diff};

@@ -2,7 +2,7 @@
 //! only where a history store was opened.
 
 use daogou_catalog::history_store::{HistoryStore, UserDeletion};
-use daogou_guide::profile::{EventKind, HistoryEvent};
+use daogou_catalog::{EventKind, HistoryEvent};
 use daogou_catalog::store::Store;
 
 fn event(

@@ -1,8 +1,8 @@
 //! The evaluation end to end on a tiny configuration with the real model, and the
 //! shipped relevance judgements of the demo catalog.
 
-mod common;
-mod support;
+use crate::{support, common};
+
 
 use std::collections::BTreeSet;
 
@@ -10,7 +10,8 @@ use daogou_catalog::demo_catalog;
 use daogou_eval::{
     demo_qrels, evaluate, EvalInputs, Method, EvalSettings, MethodSettings, RANDOM, REQUESTS,
 };
-use daogou_guide::CatalogIndex;
+use daogou_catalog::CatalogIndex;
+use daogou_guide::PassageEmbedder;
 
 #[test]
 fn demo_judgements_parse_and_name_catalog_products() {
@@ -61,7 +62,7 @@ fn tiny() -> EvalSettings {
 #[test]
 fn tiny_evaluation_runs_end_to_end_and_beats_random() {
     let encoder = support::encoder();
-    let catalog = CatalogIndex::embed(demo_catalog().products, &encoder).expect("catalog");
+    let catalog = CatalogIndex::embed(demo_catalog().products, &PassageEmbedder(&encoder)).expect("catalog");
     let inputs = EvalInputs {
         sst_dir: Some(common::data_path("sst")),
         eraser_dir: Some(common::data_path("eraser-movies")),

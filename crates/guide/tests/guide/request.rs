@@ -1,7 +1,8 @@
 //! Request constraint parsing.
 
 use daogou_catalog::{demo_catalog, Product};
-use daogou_guide::request::{parse_request, ConstraintKind, ParsedRequest, RequestVocabulary};
+use daogou_catalog::RequestVocabulary;
+use daogou_guide::request::{parse_request, ConstraintKind, ParsedRequest};
 use daogou_catalog::{Currency, Price};
 use std::sync::LazyLock;
 

@@ -1,7 +1,8 @@
 //! A sentiment head trained on SST with the real encoder, and the classic example:
 //! "This product is amazing!" explained by LIME, SHAP, IG and attention.
 
-mod support;
+use crate::support;
+
 
 use std::path::PathBuf;
 

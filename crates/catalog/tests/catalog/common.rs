@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use daogou_guide::TextEmbedder;
+use daogou_catalog::{EmbedError, TextEmbedder};
 use std::cell::Cell;
 use std::path::PathBuf;
 
@@ -57,10 +57,10 @@ impl TextEmbedder for HashEmbedder {
         self.dim
     }
 
-    fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         if let Some(limit) = self.fail_after {
             if self.texts.get() + texts.len() > limit {
-                anyhow::bail!("simulated crash after {} texts", self.texts.get());
+                return Err(format!("simulated crash after {} texts", self.texts.get()).into());
             }
         }
         std::thread::sleep(self.delay);

@@ -1,7 +1,8 @@
 //! Parity with PyTorch: ids, embeddings, last hidden state and attentions of all-MiniLM-L6-v2
 //! agree with `../shared/golden/minilm.json` within 1e-4.
 
-mod common;
+use crate::common;
+
 
 use common::{encoder, floats, golden, max_abs_diff};
 

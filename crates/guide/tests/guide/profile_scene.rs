@@ -1,11 +1,13 @@
 //! Shopper profiles (from a history file and from real Instacart orders) and scene
 //! recognition, with their explanations.
 
-mod support;
+use crate::support;
+
 
 use std::io::Cursor;
 
-use daogou_guide::profile::{instacart_histories, read_history};
+use daogou_catalog::read_history;
+use daogou_eval::instacart::instacart_histories;
 use daogou_guide::{Method, RecommendOptions};
 use support::guide;
 

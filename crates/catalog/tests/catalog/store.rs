@@ -1,10 +1,11 @@
 //! SQLite store: persistence, change detection, atomic batches, errors.
 
-mod common;
+use crate::common;
+
 
 use common::HashEmbedder;
 use daogou_catalog::{demo_catalog, import_csv, ColumnMapping};
-use daogou_guide::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
+use daogou_catalog::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
 use daogou_catalog::store::{Store, StoreError, UpsertProgress, SCHEMA_VERSION};
 use daogou_catalog::{CatalogIndex, Price, Product, TextEmbedder};
 
@@ -219,7 +220,7 @@ impl TextEmbedder for Broken {
     fn dim(&self) -> usize {
         4
     }
-    fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, daogou_catalog::EmbedError> {
         Ok(texts.iter().map(|_| vec![1.0; 3]).collect())
     }
 }

@@ -3,12 +3,16 @@
 //! a store, shown with the camera when it is recommended, asked-for aspects first, and
 //! quoted in the narration only when the request mentions the aspect.
 
-mod support;
+use crate::support;
+
 
 use daogou_catalog::{Price, Product};
 use daogou_guide::narrate::Evidence;
 use daogou_guide::recommend::{RecommendedItem, Recommender};
-use daogou_guide::reviews::{mentions, read_hu_liu, AspectOpinion, AspectOptions, ReviewSummary};
+use daogou_catalog::reviews::{mentions, AspectOpinion, ReviewSummary};
+use daogou_eval::hu_liu::read_hu_liu;
+use daogou_guide::reviews::{review_summary, AspectOptions};
+use daogou_guide::PassageEmbedder;
 use daogou_catalog::store::{Store, StoreError};
 use daogou_catalog::CatalogIndex;
 use daogou_guide::{Method, RecommendOptions};
@@ -119,7 +123,7 @@ fn recommended_camera_carries_its_review_evidence_and_quotes_the_asked_aspect() 
         max_aspects: 8,
         ..AspectOptions::default()
     };
-    let summary = ReviewSummary::build(&set, &encoder, &head, &options).expect("summary");
+    let summary = review_summary(&set, &encoder, &head, &options).expect("summary");
     assert_eq!(summary.reviews, set.reviews.len());
     assert_eq!(summary.model_id, encoder.model_id());
     for a in &summary.aspects {
@@ -128,7 +132,7 @@ fn recommended_camera_carries_its_review_evidence_and_quotes_the_asked_aspect() 
 
     let mut store = Store::open_in_memory().expect("store");
     store
-        .upsert(&products(), &encoder, &mut |_| {})
+        .upsert(&products(), &PassageEmbedder(&encoder), &mut |_| {})
         .expect("import");
     store
         .put_review_summary(CAMERA, &summary)
@@ -138,7 +142,7 @@ fn recommended_camera_carries_its_review_evidence_and_quotes_the_asked_aspect() 
         .expect_err("unknown product");
     assert!(matches!(err, StoreError::UnknownProduct(ref id) if id == "cam-unknown"));
     assert!(err.to_string().contains("\"cam-unknown\""), "{err}");
-    let catalog = CatalogIndex::from_store(&mut store, &encoder, &mut |_| {}).expect("catalog");
+    let catalog = CatalogIndex::from_store(&mut store, &PassageEmbedder(&encoder), &mut |_| {}).expect("catalog");
 
     // Asked: the aspect comes first, flagged, with the stored counts and sentence.
     let (aspect, request) = pick_aspect(&summary);

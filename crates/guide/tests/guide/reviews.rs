@@ -1,11 +1,10 @@
 //! Review evidence on Hu & Liu's annotated reviews: mined aspects against the human labels,
 //! and aspect opinions with attributed evidence from an SST sentiment head.
 
-mod support;
+use crate::support;
 
-use daogou_guide::reviews::{
-    aspect_scores, extract_aspects, read_hu_liu, read_reviews, summarize, AspectOptions,
-};
+use daogou_eval::hu_liu::{aspect_scores, read_hu_liu, read_reviews};
+use daogou_guide::reviews::{extract_aspects, summarize, AspectOptions};
 use support::{hu_liu_file, hu_liu_files, sentiment_head};
 
 #[test]

@@ -2,7 +2,8 @@
 //! requests over the demo catalog's Chinese products, explained character by character,
 //! with e5's `query:` / `passage:` prompts.
 
-mod support;
+use crate::support;
+
 
 use std::sync::OnceLock;
 

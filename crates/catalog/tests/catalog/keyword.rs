@@ -1,7 +1,7 @@
 //! BM25 keyword retrieval.
 
 use daogou_catalog::keyword::{KeywordField, KeywordIndex};
-use daogou_guide::Product;
+use daogou_catalog::Product;
 
 fn product(id: &str, title: &str, description: &str, brand: &str, category: &str) -> Product {
     let mut p = Product::new(id, title);

@@ -1,6 +1,7 @@
 //! Bad model directories and over-long texts give clear errors naming the file or the limit.
 
-mod common;
+use crate::common;
+
 
 use std::fs;
 

@@ -7,7 +7,8 @@
 //! and distinct ids (all unique). No row lacks an id or a name, and every non-empty price
 //! matches `\$?[0-9,]+(\.[0-9]+)?( gbp)?`, so every data row must be imported.
 
-mod common;
+use crate::common;
+
 
 use common::data_path;
 use daogou_catalog::{import_csv, import_instacart, ColumnMapping, ParsedCatalog};
