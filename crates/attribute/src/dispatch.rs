@@ -111,7 +111,9 @@ pub fn attribute(
             seed: params.seed,
             num_samples: params.lime_samples.unwrap_or_else(|| {
                 let default = Lime::default().num_samples;
-                params.max_evals.map_or(default, |budget| budget.min(default))
+                params
+                    .max_evals
+                    .map_or(default, |budget| budget.min(default))
             }),
             ..Lime::default()
         }),
@@ -147,7 +149,9 @@ fn integrated_gradients(
     let directions: Vec<&[f32]> = subject.directions.iter().map(Vec::as_slice).collect();
     let text = subject.features.text();
     let model = match subject.prompt {
-        Some(kind) => EmbeddingSimilarity::with_targets_as(subject.encoder, kind, text, &directions),
+        Some(kind) => {
+            EmbeddingSimilarity::with_targets_as(subject.encoder, kind, text, &directions)
+        }
         None => EmbeddingSimilarity::with_targets(subject.encoder, text, &directions),
     }?;
     let groups = model.word_groups(subject.features)?;

@@ -27,6 +27,6 @@ pub use method::Method;
 pub use score_model::{Perturb, Score, TextScoreModel};
 pub use target::TextTarget;
 pub use text::{
-    explain_class, explain_pair, explain_text, word_evaluator, ClassExplanation,
-    PairExplanation, TextExplainOptions, TextRun,
+    explain_class, explain_pair, explain_text, word_evaluator, ClassExplanation, PairExplanation,
+    TextExplainOptions, TextRun,
 };

@@ -49,15 +49,16 @@ impl Method {
 
     /// The evaluated methods whose result depends on a seed (`Shap` too, when it falls
     /// back to Kernel SHAP).
-    pub const SAMPLED: [Method; 3] = [
-        Method::KernelShap,
-        Method::PermutationShap,
-        Method::Lime,
-    ];
+    pub const SAMPLED: [Method; 3] = [Method::KernelShap, Method::PermutationShap, Method::Lime];
 
     /// The methods scored against human rationales (exact and sampled Shapley values are
     /// out of reach for documents of hundreds of words).
-    pub const DOCUMENT: [Method; 4] = [Method::Ig, Method::Attention, Method::Lime, Method::Occlusion];
+    pub const DOCUMENT: [Method; 4] = [
+        Method::Ig,
+        Method::Attention,
+        Method::Lime,
+        Method::Occlusion,
+    ];
 
     /// Whether the method evaluates masked texts (and so shares an evaluator's cache).
     pub fn is_mask_based(self) -> bool {

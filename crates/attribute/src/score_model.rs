@@ -112,4 +112,3 @@ impl MaskedModel for TextScoreModel<'_> {
             .collect())
     }
 }
-

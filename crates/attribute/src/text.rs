@@ -155,7 +155,8 @@ pub fn explain_text(
         return Err(AttributeError::NoWords);
     }
     let score = |_: &Mask, e: &[f32]| vec![target.score(e)];
-    let model = TextScoreModel::over_words(encoder, &features, &options.masking, 1, Box::new(score));
+    let model =
+        TextScoreModel::over_words(encoder, &features, &options.masking, 1, Box::new(score));
     let mut evaluator = word_evaluator(&model, &features)?;
     let (direction, note) = if options.methods.contains(&Method::Ig) {
         target.gradient_direction(&embed_one(encoder, text)?)
@@ -189,7 +190,8 @@ pub fn explain_text(
             run.tokens = attributed.tokens;
             run.attentions = attributed.attentions;
         }
-        run.explanations.extend(attributed.explanations.into_iter().next());
+        run.explanations
+            .extend(attributed.explanations.into_iter().next());
     }
     Ok(run)
 }
@@ -209,8 +211,9 @@ pub fn word_evaluator<'m>(
 }
 
 fn embed_one(encoder: &SentenceEncoder, text: &str) -> Result<Vec<f32>> {
-    encoder
-        .embed(&[text])?
-        .pop()
-        .ok_or_else(|| AttributeError::Model(daogou_model::ModelError::InvalidInput("no embedding".into())))
+    encoder.embed(&[text])?.pop().ok_or_else(|| {
+        AttributeError::Model(daogou_model::ModelError::InvalidInput(
+            "no embedding".into(),
+        ))
+    })
 }

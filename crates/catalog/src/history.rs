@@ -161,8 +161,14 @@ mod timestamp {
 
         #[test]
         fn offsets_are_honoured_and_impossible_dates_rejected() {
-            assert_eq!(parse("2026-11-01T10:00:00+08:00"), parse("2026-11-01T02:00:00Z"));
-            assert_eq!(parse("2026-11-01T10:00:00-05:00"), parse("2026-11-01T15:00:00Z"));
+            assert_eq!(
+                parse("2026-11-01T10:00:00+08:00"),
+                parse("2026-11-01T02:00:00Z")
+            );
+            assert_eq!(
+                parse("2026-11-01T10:00:00-05:00"),
+                parse("2026-11-01T15:00:00Z")
+            );
             let err = parse("2026-02-31").unwrap_err();
             assert!(err.contains("2026-02-31"), "{err}");
             assert!(parse("2026-02-29").is_err(), "2026 is not a leap year");

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 
 use daogou_explain::dot;
 
-use crate::error::CatalogError;
-use crate::product::Product;
 use crate::embed::TextEmbedder;
+use crate::error::CatalogError;
 use crate::keyword::KeywordIndex;
-use crate::vocabulary::RequestVocabulary;
+use crate::product::Product;
 use crate::reviews::ReviewSummary;
 use crate::store::{Store, UpsertProgress};
+use crate::vocabulary::RequestVocabulary;
 
 /// Products, embeddings and indexes of one catalog.
 pub struct CatalogIndex {
@@ -27,7 +27,11 @@ pub struct CatalogIndex {
 
 impl CatalogIndex {
     /// Indexes `products` with their row-major `vectors` (`products.len() × dim`).
-    pub fn new(products: Vec<Product>, vectors: Vec<f32>, dim: usize) -> Result<Self, CatalogError> {
+    pub fn new(
+        products: Vec<Product>,
+        vectors: Vec<f32>,
+        dim: usize,
+    ) -> Result<Self, CatalogError> {
         if vectors.len() != products.len() * dim {
             return Err(CatalogError::VectorShape {
                 values: vectors.len(),
@@ -55,13 +59,13 @@ impl CatalogIndex {
     }
 
     /// Embeds `products` with `embedder` (no persistence) and indexes them.
-    pub fn embed(products: Vec<Product>, embedder: &dyn TextEmbedder) -> Result<Self, CatalogError> {
+    pub fn embed(
+        products: Vec<Product>,
+        embedder: &dyn TextEmbedder,
+    ) -> Result<Self, CatalogError> {
         let texts: Vec<String> = products.iter().map(Product::embedding_text).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let vectors = embedder
-            .embed(&refs)
-            .map_err(CatalogError::Embed)?
-            .concat();
+        let vectors = embedder.embed(&refs).map_err(CatalogError::Embed)?.concat();
         Self::new(products, vectors, embedder.dim())
     }
 

@@ -17,8 +17,8 @@
 
 use crate::product::Product;
 use crate::words::{STOP_EN, STOP_EN_REQUESTS};
-use daogou_explain::is_cjk;
 use crate::Span;
+use daogou_explain::is_cjk;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};

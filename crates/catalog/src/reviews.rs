@@ -36,7 +36,6 @@ pub struct AspectOpinion {
     pub evidence: Vec<SentenceEvidence>,
 }
 
-
 /// The review summary of one product as the catalog keeps it: what [`summarize`] found,
 /// how many reviews it read, and which encoder embedded them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,7 +49,6 @@ pub struct ReviewSummary {
 }
 
 impl ReviewSummary {
-
     /// The evidence shown with a recommendation for a request made of `words`: at most
     /// [`EVIDENCE_ASPECTS`] aspects, those the request mentions ([`mentions`]) first and
     /// flagged `asked`, each in the summary's order (most frequent first) and with at most
@@ -74,7 +72,6 @@ impl ReviewSummary {
         })
     }
 }
-
 
 /// Most aspects shown with a recommended product.
 pub const EVIDENCE_ASPECTS: usize = 3;
@@ -133,7 +130,6 @@ fn is_plural_of(plural: &str, singular: &str) -> bool {
     };
     stem == "s" || stem == "es"
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -204,5 +200,4 @@ mod tests {
         };
         assert!(empty.evidence_for(&["camera"]).is_none());
     }
-
 }

@@ -20,9 +20,9 @@
 //! again continues where it stopped: only products whose embedding text changed (or that
 //! have no vector for this model) are embedded again.
 
+use crate::embed::TextEmbedder;
 use crate::import::{ImportReport, ParsedCatalog};
 use crate::product::{sha256_hex, Product};
-use crate::embed::TextEmbedder;
 use crate::reviews::ReviewSummary;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use std::collections::{HashMap, HashSet};

@@ -1,9 +1,9 @@
 //! Brands and categories of a catalog, and finding them in a request.
 
 use crate::product::Product;
-use daogou_explain::is_cjk;
 use crate::Span;
 use aho_corasick::AhoCorasick;
+use daogou_explain::is_cjk;
 use std::collections::BTreeMap;
 
 /// Category synonyms, applied only to categories (matched case-insensitively by full name

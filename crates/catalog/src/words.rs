@@ -15,9 +15,8 @@ pub static STOP_EN: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| parse_word_list(include_str!("../data/words/stop_en.txt")).collect());
 
 /// Words that carry no product meaning in requests or descriptions, beyond [`STOP_EN`].
-pub static STOP_EN_REQUESTS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    parse_word_list(include_str!("../data/words/stop_en_requests.txt")).collect()
-});
+pub static STOP_EN_REQUESTS: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| parse_word_list(include_str!("../data/words/stop_en_requests.txt")).collect());
 
 #[cfg(test)]
 mod tests {
@@ -28,7 +27,9 @@ mod tests {
         let text = include_str!("../data/words/stop_en.txt");
         let words: Vec<&str> = parse_word_list(text).collect();
         assert!(words.contains(&"the"));
-        assert!(words.iter().all(|w| !w.starts_with('#') && !w.contains(' ')));
+        assert!(words
+            .iter()
+            .all(|w| !w.starts_with('#') && !w.contains(' ')));
         assert_eq!(words.len(), STOP_EN.len(), "a stop word is listed twice");
         assert!(STOP_EN.is_disjoint(&STOP_EN_REQUESTS));
     }

@@ -58,5 +58,5 @@ pub fn open_guide(paths: &Paths) -> Result<Guide> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    guide
+    Ok(guide?)
 }

@@ -135,7 +135,6 @@ fn parse_tags(tags: &str) -> Vec<(String, i8)> {
     out
 }
 
-
 /// Precision and recall of a set of mined aspects against labelled ones (plural `s`
 /// ignored).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -180,7 +179,6 @@ pub fn aspect_scores(mined: &[String], gold: &[String]) -> PrecisionRecall {
         f1,
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -60,4 +60,3 @@ pub fn instacart_histories(
         })
         .collect())
 }
-

@@ -52,9 +52,9 @@ use daogou_catalog::CatalogIndex;
 use daogou_guide::recommend::{RecommendOptions, Recommender};
 
 pub use agreement::{InstanceAgreement, MethodAgreement, MethodCorrelation, TOP_K};
-pub use faithfulness::{FaithfulnessScores, MethodFaithfulness, RANDOM};
 pub use daogou_attribute::Method;
 pub use daogou_attribute::TextTarget;
+pub use faithfulness::{FaithfulnessScores, MethodFaithfulness, RANDOM};
 pub use plausibility::{DocumentRecord, MethodPlausibility, PlausibilityReport};
 pub use ranking::{rankers, RankerReport, RankingComparison, CUTOFF};
 pub use requests::{substitute_synonym, Substitution, DEMO_QRELS_TSV, GOLDEN_REQUESTS, REQUESTS};

@@ -35,7 +35,11 @@ pub fn explain(
         prompt: None,
         directions,
     };
-    let encoding_len = instance.encoder.tokenizer().encode(instance.features.text())?.len();
+    let encoding_len = instance
+        .encoder
+        .tokenizer()
+        .encode(instance.features.text())?
+        .len();
     let params = MethodParams {
         seed,
         exact_max_features: ExactShapley::HARD_MAX_FEATURES,
@@ -55,9 +59,9 @@ pub fn explain(
             run(&mut new_evaluator(instance, &model)?)?
         }
     }
-        .explanations
-        .pop()
-        .with_context(|| format!("{} returned no explanation", method.name()))?;
+    .explanations
+    .pop()
+    .with_context(|| format!("{} returned no explanation", method.name()))?;
     if method == Method::Attention {
         // Its one forward pass is its cost.
         explanation.model_evals = 1;

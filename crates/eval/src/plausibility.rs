@@ -22,12 +22,12 @@ use serde::Serialize;
 
 use super::faithfulness::RANDOM;
 use super::methods::explain;
-use daogou_attribute::Method;
 use super::model::TextInstance;
-use daogou_attribute::TextTarget;
 use super::sentiment::{embed_all, spread};
 use super::settings::EvalSettings;
 use super::Progress;
+use daogou_attribute::Method;
+use daogou_attribute::TextTarget;
 
 /// Reviews embedded per progress step.
 const REVIEW_CHUNK: usize = 8;
@@ -175,10 +175,7 @@ pub fn evaluate_plausibility(
             gold_probability: head.predict_proba(&instance.embedding()?)[review.class],
         });
     }
-    let names = Method::DOCUMENT
-        .iter()
-        .map(|m| m.name())
-        .chain([RANDOM]);
+    let names = Method::DOCUMENT.iter().map(|m| m.name()).chain([RANDOM]);
     let words: Vec<f64> = documents.iter().map(|d| d.words as f64).collect();
     Ok(PlausibilityReport {
         max_tokens,

@@ -1,7 +1,7 @@
 //! How big an evaluation is and how each method is configured, with three presets.
 
-use daogou_explain::{KernelShap, MaskingStrategy};
 use daogou_attribute::EmbeddingBaseline;
+use daogou_explain::{KernelShap, MaskingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// How a removed word appears in a perturbed text: the removal operator of every

@@ -13,12 +13,12 @@ use serde::Serialize;
 use super::agreement::{self, InstanceAgreement, MethodAgreement, MethodCorrelation};
 use super::faithfulness::{self, FaithfulnessScores, MethodFaithfulness, RANDOM};
 use super::methods::{explain, new_evaluator};
-use daogou_attribute::Method;
 use super::model::TextInstance;
-use daogou_attribute::TextTarget;
 use super::requests::{substitute_synonym, Substitution};
 use super::settings::EvalSettings;
 use super::Progress;
+use daogou_attribute::Method;
+use daogou_attribute::TextTarget;
 
 /// A text to explain and the score explained.
 pub struct TaskInput<'a> {

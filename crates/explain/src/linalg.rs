@@ -165,6 +165,14 @@ pub(crate) fn factor_with_ridge_fallback(
         .ok_or_else(|| ExplainError::Numerical("singular normal equations".to_string()))
 }
 
+/// Dot product accumulated in f64: the cosine similarity of unit vectors (embeddings).
+pub fn dot(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,12 +211,4 @@ mod tests {
         let want = [2.0, 0.0, 2.0, 0.0, 0.5, 0.5, 2.0, 0.5, 2.5];
         assert_eq!(m.data, want);
     }
-}
-
-/// Dot product accumulated in f64: the cosine similarity of unit vectors (embeddings).
-pub fn dot(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| f64::from(*x) * f64::from(*y))
-        .sum()
 }

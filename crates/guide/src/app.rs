@@ -3,13 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Context;
+
+use crate::error::{GuideError, Result};
 use daogou_model::fetch::{default_spec, Fetcher};
 use daogou_model::SentenceEncoder;
 use serde::Serialize;
 
 use daogou_attribute::{explain_pair, PairExplanation, TextExplainOptions};
 use daogou_catalog::reviews::ReviewSummary;
+use daogou_catalog::CatalogError;
 use daogou_catalog::{
     demo_catalog, import_path, CatalogIndex, ColumnMapping, HistoryEvent, ImportReport, Store,
     UpsertProgress,
@@ -154,7 +157,9 @@ impl Guide {
     /// Recognises the scene of a request, with word attributions when `explain` is set.
     pub fn scene(&self, request: &str, explain: bool, seed: u64) -> Result<SceneResult> {
         let request = request.trim();
-        anyhow::ensure!(!request.is_empty(), "the request is empty");
+        if request.is_empty() {
+            return Err(GuideError::InvalidRequest("the request is empty".into()));
+        }
         self.scenes.recognize(&self.encoder, request, explain, seed)
     }
 
@@ -175,8 +180,7 @@ impl Guide {
         mapping: &ColumnMapping,
         progress: &mut dyn FnMut(UpsertProgress),
     ) -> Result<ImportReport> {
-        let parsed =
-            import_path(path, mapping).with_context(|| format!("reading {}", path.display()))?;
+        let parsed = import_path(path, mapping).map_err(CatalogError::from)?;
         let mut store = Store::open(&self.store_path)?;
         let embedder = PassageEmbedder(&self.encoder);
         let report = store.import(parsed, &embedder, progress)?;

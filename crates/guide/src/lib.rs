@@ -3,6 +3,7 @@
 //!
 //! - [`request`]: turns a shopper's request into price / brand / category constraints plus
 //!   free text, remembering which words produced each constraint;
+//! - [`answer`]: what a recommendation answers, as data;
 //! - [`recommend`]: hybrid retrieval, component scores and per-product explanations;
 //! - [`narrate`]: the sentence a shopper reads, built only from measured evidence;
 //! - [`profile`]: shopper profiles from event histories, explained per event;
@@ -11,8 +12,10 @@
 //! - [`embedder`]: the encoder as the catalog's embedder;
 //! - [`app`]: the [`Guide`] that the CLI and the server share.
 
+pub mod answer;
 pub mod app;
 pub mod embedder;
+pub mod error;
 pub mod narrate;
 pub mod profile;
 pub mod recommend;
@@ -22,4 +25,5 @@ pub mod scene;
 
 pub use app::{Guide, GuideConfig};
 pub use embedder::PassageEmbedder;
+pub use error::{GuideError, Result};
 pub use recommend::{Method, RecommendOptions, Recommendations};

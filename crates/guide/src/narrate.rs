@@ -22,9 +22,7 @@
 
 use std::cmp::Ordering;
 
-use serde::Serialize;
-
-use crate::recommend::{RecommendedItem, RequestWord, ScoreWeights};
+use crate::answer::{Claim, Evidence, Narrative, RecommendedItem, RequestWord, ScoreWeights};
 use crate::request::ParsedRequest;
 use crate::reviews::AspectEvidence;
 use daogou_explain::is_cjk;
@@ -35,82 +33,6 @@ pub const WORD_SHARE: f64 = 0.15;
 pub const MIN_ATTRIBUTION: f64 = 0.01;
 /// At most this many request words are named.
 const MAX_WORDS: usize = 3;
-
-/// What a claim rests on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Evidence {
-    /// A request word's attribution (from the explanation named by `method`).
-    RequestWord {
-        /// The word.
-        word: String,
-        /// Its feature index.
-        feature: usize,
-        /// Its attribution.
-        attribution: f64,
-        /// The method that measured it.
-        method: String,
-    },
-    /// Product words matching the request.
-    ProductMatch {
-        /// `title` or `description`.
-        field: String,
-        /// The matching words.
-        words: Vec<String>,
-    },
-    /// A filter the product satisfies.
-    Filter {
-        /// The filter, e.g. `price ≤ $100.00`.
-        filter: String,
-    },
-    /// A history event's attribution to the profile component.
-    History {
-        /// The event, e.g. `bought "Trail Runner 2"`.
-        event: String,
-        /// Its attribution to the profile affinity, times the profile weight.
-        attribution: f64,
-    },
-    /// The reviewers' opinion about an aspect the request mentions, from the product's
-    /// stored review summary.
-    Review {
-        /// The aspect, e.g. `battery life`.
-        aspect: String,
-        /// `positive`, `negative`, or `divided` when as many reviews are each way.
-        polarity: String,
-        /// Reviews positive about the aspect.
-        positive: usize,
-        /// Reviews negative about it.
-        negative: usize,
-        /// Reviews mentioning it.
-        reviews: usize,
-        /// The quoted supporting sentence, verbatim from the reviews.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        sentence: Option<String>,
-    },
-    /// The overall semantic match, when no single word stands out.
-    OverallMatch {
-        /// The semantic component's contribution.
-        contribution: f64,
-    },
-}
-
-/// One claim of the sentence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Claim {
-    /// The clause as written in the sentence.
-    pub text: String,
-    /// The evidence behind it.
-    pub evidence: Vec<Evidence>,
-}
-
-/// The explanation sentence and its claims.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Narrative {
-    /// The sentence.
-    pub sentence: String,
-    /// The claims it is made of, in order.
-    pub claims: Vec<Claim>,
-}
 
 /// Writes the narrative of one recommended item; `words` are the request's words with
 /// their positions (to read adjacent Chinese characters as one word).

@@ -15,15 +15,15 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use crate::error::Result;
 use daogou_catalog::{EventKind, HistoryEvent};
-use daogou_explain::{Auto, EvalConfig, Evaluator, Explainer, Explanation, FnModel, Mask};
 use daogou_explain::dot;
+use daogou_explain::{Auto, EvalConfig, Evaluator, Explainer, Explanation, FnModel, Mask};
 use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
-use daogou_catalog::QUERY;
 use daogou_catalog::CatalogIndex;
+use daogou_catalog::QUERY;
 
 /// The weight of an event of a kind, before recency and rating.
 fn kind_weight(kind: EventKind) -> f64 {
@@ -272,4 +272,3 @@ fn price_band(prices: &mut [(f64, f64)]) -> Option<PriceBand> {
         high: quantile(0.75),
     })
 }
-

@@ -26,232 +26,31 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Context;
+
+use crate::error::{GuideError, Result};
 use daogou_attribute::{
     attribute, word_attention, word_evaluator, MethodParams, TextScoreModel, TextSubject,
 };
-use daogou_explain::{dot, is_cjk, Auto, Evaluator, Explanation, Mask, MaskingStrategy, TextFeatures};
+use daogou_explain::{
+    dot, is_cjk, Auto, Evaluator, Explanation, Mask, MaskingStrategy, TextFeatures,
+};
 use daogou_model::SentenceEncoder;
-use serde::{Deserialize, Serialize};
 
-use daogou_catalog::Product;
-use daogou_catalog::QUERY;
-use daogou_catalog::CatalogIndex;
-use daogou_catalog::keyword::analyze;
-use crate::narrate::{narrate, Narrative};
+pub use crate::answer::*;
+use crate::narrate::narrate;
 use crate::profile::Profile;
 use crate::request::{parse_request, ParsedRequest};
 use crate::reviews::ReviewEvidence;
-use crate::scene::{SceneRecognizer, SceneResult};
+use crate::scene::SceneRecognizer;
+use daogou_catalog::keyword::analyze;
+use daogou_catalog::Product;
 use daogou_catalog::Span;
+use daogou_catalog::QUERY;
+use daogou_catalog::{CatalogError, CatalogIndex};
 
 /// BM25 score at which the keyword component reaches one half.
 pub const KEYWORD_HALF: f64 = 4.0;
-
-/// Weights of the score components.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ScoreWeights {
-    /// Weight of the embedding similarity (default 1.0).
-    pub semantic: f64,
-    /// Weight of the saturated BM25 score (default 0.35).
-    pub keyword: f64,
-    /// Weight of the profile affinity (default 0.25).
-    pub profile: f64,
-    /// Weight of the price fit (default 0.15).
-    pub price: f64,
-}
-
-impl Default for ScoreWeights {
-    fn default() -> Self {
-        Self {
-            semantic: 1.0,
-            keyword: 0.35,
-            profile: 0.25,
-            price: 0.15,
-        }
-    }
-}
-
-pub use daogou_attribute::Method;
-
-/// Limits that keep one request cheap; over a limit is an error, not a slow answer.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct Limits {
-    /// Longest request in characters (default 1000).
-    pub max_request_chars: usize,
-    /// Most products per answer (default 100).
-    pub max_k: usize,
-    /// Most model evaluations for the Shapley estimate, and LIME's sample count cap
-    /// (default 4096).
-    pub max_evals: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_request_chars: 1000,
-            max_k: 100,
-            max_evals: 4096,
-        }
-    }
-}
-
-/// Options of one recommendation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RecommendOptions {
-    /// Products to return (default 10).
-    pub k: usize,
-    /// Candidates retrieved per retriever (default 200).
-    pub candidates: usize,
-    /// Component weights.
-    pub weights: ScoreWeights,
-    /// Methods explaining the request words; empty for none (default: Shapley).
-    pub methods: BTreeSet<Method>,
-    /// Seed of every sampled method.
-    pub seed: u64,
-    /// Limits.
-    pub limits: Limits,
-}
-
-impl Default for RecommendOptions {
-    fn default() -> Self {
-        Self {
-            k: 10,
-            candidates: 200,
-            weights: ScoreWeights::default(),
-            methods: BTreeSet::from([Method::Shap]),
-            seed: 0,
-            limits: Limits::default(),
-        }
-    }
-}
-
-/// One word of the request and its role.
-#[derive(Debug, Clone, Serialize)]
-pub struct RequestWord {
-    /// The word.
-    pub text: String,
-    /// Its bytes in the request.
-    pub span: Span,
-    /// Index of the feature it is in the word attributions, if it is descriptive.
-    pub feature: Option<usize>,
-    /// The filter it belongs to (`price ≤ $100.00`), if any.
-    pub constraint: Option<String>,
-}
-
-/// One named part of a score.
-#[derive(Debug, Clone, Serialize)]
-pub struct Component {
-    /// `semantic`, `keyword`, `profile` or `price`.
-    pub name: &'static str,
-    /// The component's value before weighting.
-    pub value: f64,
-    /// Its weight.
-    pub weight: f64,
-    /// `weight × value`: its share of the score.
-    pub contribution: f64,
-}
-
-/// A word of a product's text that matches a request word.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProductMatch {
-    /// `title` or `description`.
-    pub field: &'static str,
-    /// Bytes of the field.
-    pub span: Span,
-    /// The matching text.
-    pub text: String,
-}
-
-/// One recommended product with everything that explains it.
-#[derive(Debug, Clone, Serialize)]
-pub struct RecommendedItem {
-    /// 1-based rank.
-    pub rank: usize,
-    /// The product.
-    pub product: Product,
-    /// Total score (sum of the components' contributions).
-    pub score: f64,
-    /// The score's components.
-    pub components: Vec<Component>,
-    /// Attributions of the word-dependent score to the request's descriptive words, one
-    /// per requested method (Shapley first).
-    pub explanations: Vec<Explanation>,
-    /// Product words matching request words.
-    pub matches: Vec<ProductMatch>,
-    /// Attribution of the profile affinity to history events.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile_explanation: Option<Explanation>,
-    /// What the product's reviews say, when the catalog has a review summary for it: the
-    /// aspects the request mentions first (see [`daogou_catalog::reviews::ReviewSummary::evidence_for`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reviews: Option<ReviewEvidence>,
-    /// The sentence for people, with the evidence behind each claim.
-    pub narrative: Narrative,
-}
-
-/// The smallest change to the request that changes the top product.
-#[derive(Debug, Clone, Serialize)]
-pub struct Counterfactual {
-    /// Words whose removal changes the top product.
-    pub removed: Vec<String>,
-    /// The product that would then come first.
-    pub new_top: String,
-    /// Its title.
-    pub new_top_title: String,
-}
-
-/// Word-level attention of the request (rollout from `[CLS]`).
-#[derive(Debug, Clone, Serialize)]
-pub struct AttentionView {
-    /// Tokens of the request as the encoder saw it.
-    pub tokens: Vec<String>,
-    /// `[layer][head][query][key]` attention probabilities.
-    pub maps: Vec<Vec<Vec<Vec<f32>>>>,
-    /// Rollout attention from `[CLS]` pooled to the descriptive words.
-    pub explanation: Explanation,
-}
-
-/// Timing and cost of one answer.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct AnswerStats {
-    /// Products that passed the filters and were scored.
-    pub candidates: usize,
-    /// Distinct masked requests embedded for the word attributions.
-    pub model_evals: usize,
-    /// Wall time of retrieval and scoring, ms.
-    pub retrieval_ms: f64,
-    /// Wall time of all explanations, ms.
-    pub explain_ms: f64,
-}
-
-/// The answer to one request.
-#[derive(Debug, Clone, Serialize)]
-pub struct Recommendations {
-    /// The request as given.
-    pub request: String,
-    /// Its constraints and free text.
-    pub parsed: ParsedRequest,
-    /// Its words with their roles.
-    pub words: Vec<RequestWord>,
-    /// The recognised scene.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scene: Option<SceneResult>,
-    /// The products, best first.
-    pub items: Vec<RecommendedItem>,
-    /// Things the shopper should know (relaxed filters, unknown history items, ...).
-    pub notices: Vec<String>,
-    /// Whether filters were relaxed because nothing matched them.
-    pub relaxed: bool,
-    /// The smallest request change that changes the top product, when found.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub counterfactual: Option<Counterfactual>,
-    /// Attention of the request, when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attention: Option<AttentionView>,
-    /// Cost.
-    pub stats: AnswerStats,
-}
 
 /// Recommends products of a catalog with a loaded encoder.
 pub struct Recommender<'a> {
@@ -344,20 +143,25 @@ impl<'a> Recommender<'a> {
         let started = Instant::now();
         let request = request.trim();
         if request.is_empty() {
-            bail!("the request is empty: describe what you are looking for");
+            return Err(GuideError::InvalidRequest(
+                "the request is empty: describe what you are looking for".into(),
+            ));
         }
         let chars = request.chars().count();
         if chars > options.limits.max_request_chars {
-            bail!(
+            return Err(GuideError::InvalidRequest(format!(
                 "the request has {chars} characters, more than the limit of {}",
                 options.limits.max_request_chars
-            );
+            )));
         }
         if options.k == 0 || options.k > options.limits.max_k {
-            bail!("k must be between 1 and {}", options.limits.max_k);
+            return Err(GuideError::InvalidRequest(format!(
+                "k must be between 1 and {}",
+                options.limits.max_k
+            )));
         }
         if self.catalog.is_empty() {
-            bail!("the catalog is empty: import products first (daogou catalog import FILE)");
+            return Err(GuideError::EmptyCatalog);
         }
         let parsed = parse_request(request, self.catalog.vocabulary());
         let (words, features) = self.split_words(&parsed)?;
@@ -515,13 +319,17 @@ impl<'a> Recommender<'a> {
         let mut keyword = Vec::with_capacity(features.num_features());
         for unit in keyword_units(&features) {
             let hits = match unit.as_slice() {
-                [j] => index.scores(&features.words()[*j].text, limit)?,
+                [j] => index
+                    .scores(&features.words()[*j].text, limit)
+                    .map_err(CatalogError::from)?,
                 _ => {
                     let term: String = unit
                         .iter()
                         .map(|&j| features.words()[j].text.as_str())
                         .collect();
-                    index.term_scores(&term, limit)?
+                    index
+                        .term_scores(&term, limit)
+                        .map_err(CatalogError::from)?
                 }
             };
             keyword.push(KeywordUnit {
@@ -710,8 +518,8 @@ impl<'a> Recommender<'a> {
                 // Shown as the attention view of the request, not per product.
                 continue;
             }
-            let mut explanations = attribute(method, &params, &mut evaluator, Some(&subject))?
-                .explanations;
+            let mut explanations =
+                attribute(method, &params, &mut evaluator, Some(&subject))?.explanations;
             if method == Method::Ig {
                 for (e, (i, _)) in explanations.iter_mut().zip(&targets) {
                     // Report on the same scale as the score: the semantic component's weight.

@@ -13,11 +13,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use daogou_explain::{
-    Explanation, MaskingStrategy, TextFeatures,
-};
+use anyhow::Context;
+
+use crate::error::{GuideError, Result};
 use daogou_attribute::{attribute, word_evaluator, Method, MethodParams, TextScoreModel};
+use daogou_explain::{Explanation, MaskingStrategy, TextFeatures};
 use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
@@ -63,27 +63,31 @@ pub struct SceneConfig {
 impl SceneConfig {
     /// The scenes that ship with daogou.
     pub fn builtin() -> Result<Self> {
-        Self::parse(BUILTIN).context("built-in scenes")
+        Self::parse(BUILTIN)
     }
 
     /// Reads a scenes file in the format of `data/scenes.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading scenes file {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("scenes file {}", path.display()))
+        let invalid = |why: String| {
+            GuideError::InvalidConfig(format!("scenes file {}: {why}", path.display()))
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| invalid(e.to_string()))?;
+        Self::parse(&text).map_err(|e| invalid(e.to_string()))
     }
 
     fn parse(text: &str) -> Result<Self> {
-        let config: SceneConfig = serde_json::from_str(text)?;
-        anyhow::ensure!(!config.scenes.is_empty(), "no scenes defined");
-        anyhow::ensure!(
-            config.calibration.temperature > 0.0,
-            "calibration temperature must be positive"
-        );
+        let invalid = |why: String| GuideError::InvalidConfig(why);
+        let config: SceneConfig = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        if config.scenes.is_empty() {
+            return Err(invalid("no scenes defined".into()));
+        }
+        if config.calibration.temperature <= 0.0 {
+            return Err(invalid("calibration temperature must be positive".into()));
+        }
         let mut ids: Vec<&str> = config.scenes.iter().map(|s| s.id.as_str()).collect();
         ids.sort_unstable();
         if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
-            anyhow::bail!("scene id {:?} is defined twice", pair[0]);
+            return Err(invalid(format!("scene id {:?} is defined twice", pair[0])));
         }
         Ok(config)
     }
@@ -316,7 +320,11 @@ impl SceneRecognizer {
         for v in encoder.embed_with_prompt(QUERY, &none)? {
             labelled.push((self.similarities(&v, None), n));
         }
-        anyhow::ensure!(!labelled.is_empty(), "no examples to calibrate on");
+        if labelled.is_empty() {
+            return Err(GuideError::InvalidConfig(
+                "no examples to calibrate on".into(),
+            ));
+        }
         let nll = |c: Calibration| -> f64 {
             labelled
                 .iter()

@@ -10,7 +10,8 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use daogou_catalog::store::StoreError;
+use daogou_catalog::{CatalogError, StoreError};
+use daogou_guide::GuideError;
 use serde_json::{Map, Value};
 
 use crate::routes::{route_matches, ROUTES};
@@ -50,18 +51,26 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 
-    /// The whole cause chain of an error the guide returned: `507` when the store could
-    /// not write (disk full), `503` when it is read-only, else `422`.
-    pub fn guide(err: &anyhow::Error) -> Self {
-        let store = err
-            .chain()
-            .find_map(|cause| cause.downcast_ref::<StoreError>());
-        let status = match store {
-            Some(StoreError::WriteFailed { .. }) => StatusCode::INSUFFICIENT_STORAGE,
-            Some(StoreError::ReadOnly(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        Self::new(status, format!("{err:#}"))
+    /// The answer to an error the guide returned, by its variant: `422` with the message
+    /// for what the client can fix ([`GuideError::is_client_error`]), `507` when the store
+    /// could not write (disk full), `503` when it is read-only, and otherwise `500` without
+    /// internal detail (the whole cause chain goes to the log).
+    pub fn guide(err: &GuideError) -> Self {
+        match err {
+            GuideError::Catalog(CatalogError::Store(StoreError::WriteFailed { .. })) => {
+                Self::new(StatusCode::INSUFFICIENT_STORAGE, err.to_string())
+            }
+            GuideError::Catalog(CatalogError::Store(StoreError::ReadOnly(_))) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+            }
+            _ if err.is_client_error() => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, err.to_string())
+            }
+            _ => {
+                eprintln!("daogou: internal error: {}", cause_chain(err));
+                Self::internal("answering the request")
+            }
+        }
     }
 
     /// `500` without internal details (they go to stderr).
@@ -101,6 +110,21 @@ impl ApiError {
         self.headers.push((name, value));
         self
     }
+}
+
+/// An error and its sources, joined with `: `.
+fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl IntoResponse for ApiError {
@@ -171,4 +195,43 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .unwrap_or("unknown panic");
     eprintln!("daogou: a request handler panicked: {detail}");
     ApiError::internal("answering the request").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use daogou_model::ModelError;
+
+    #[test]
+    fn client_errors_are_422_with_their_message() {
+        let err = ApiError::guide(&GuideError::InvalidRequest(
+            "k must be between 1 and 100".into(),
+        ));
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err.message, "k must be between 1 and 100");
+        let err = ApiError::guide(&GuideError::Catalog(CatalogError::UnknownProduct(
+            "p9".into(),
+        )));
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn internal_errors_are_500_without_detail() {
+        let secret = "tensor shape mismatch in /root/.cache/model";
+        for err in [
+            GuideError::Model(ModelError::InvalidInput(secret.into())),
+            GuideError::Internal(anyhow::anyhow!(secret)),
+        ] {
+            let answer = ApiError::guide(&err);
+            assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert!(!answer.message.contains("tensor"), "{}", answer.message);
+        }
+    }
+
+    #[test]
+    fn store_errors_keep_their_statuses() {
+        let read_only = StoreError::ReadOnly("/data/catalog.sqlite".into());
+        let err = ApiError::guide(&GuideError::from(read_only));
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
 }

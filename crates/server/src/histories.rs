@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context;
 use axum::http::StatusCode;
-use daogou_guide::app::CATALOG_DB;
 use daogou_catalog::history_store::{HistoryStore, UserDeletion};
-use daogou_catalog::HistoryEvent;
 use daogou_catalog::store::StoreError;
+use daogou_catalog::HistoryEvent;
+use daogou_guide::app::CATALOG_DB;
 
 use crate::error::ApiError;
 

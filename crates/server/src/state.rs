@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
-use daogou_guide::app::GuideSummary;
 use daogou_catalog::{ColumnMapping, ImportReport};
-use daogou_guide::Guide;
+use daogou_guide::app::GuideSummary;
+use daogou_guide::{Guide, GuideError};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::ApiKey;
@@ -154,11 +154,12 @@ impl AppState {
     }
 
     /// Runs `job` on the current guide on the blocking pool, holding a job slot; `429` when
-    /// no slot frees up within [`Limits::queue_wait`]. Errors of the guide become `422`.
+    /// no slot frees up within [`Limits::queue_wait`]. Errors of the guide are answered as
+    /// [`ApiError::guide`] says.
     pub async fn run<T, F>(&self, job: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&Guide) -> anyhow::Result<T> + Send + 'static,
+        F: FnOnce(&Guide) -> Result<T, GuideError> + Send + 'static,
     {
         let guide = self.guide()?;
         let permit = self.job_slot().await?;
@@ -213,7 +214,7 @@ impl AppState {
         let state = self.clone();
         let joined = tokio::task::spawn_blocking(move || {
             let _running = running;
-            let mut fresh = (state.0.loader)()?;
+            let mut fresh = (state.0.loader)().map_err(GuideError::Internal)?;
             let report = fresh.import(Path::new(&*file), &mapping, &mut |_| {})?;
             let products = fresh.catalog().len();
             state.install(Arc::new(fresh));
@@ -221,7 +222,7 @@ impl AppState {
         })
         .await;
         match joined {
-            Ok(result) => result.map_err(|e: anyhow::Error| ApiError::guide(&e)),
+            Ok(result) => result.map_err(|e: GuideError| ApiError::guide(&e)),
             Err(join) => {
                 eprintln!("daogou: a catalog import failed: {join}");
                 Err(ApiError::internal("importing the catalog"))

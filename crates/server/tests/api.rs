@@ -6,10 +6,10 @@ use std::path::Path;
 use std::sync::{Arc, Barrier, OnceLock};
 use std::time::Duration;
 
-use daogou_guide::app::CATALOG_DB;
 use daogou_catalog::history_store::HistoryStore;
-use daogou_guide::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
 use daogou_catalog::store::Store;
+use daogou_guide::app::CATALOG_DB;
+use daogou_guide::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
 use daogou_guide::{Guide, GuideConfig};
 use daogou_server::routes::recommend::NO_STORED_HISTORY;
 use daogou_server::routes::ROUTES;
@@ -37,7 +37,7 @@ fn open(dir: &Path) -> anyhow::Result<Guide> {
         data_dir: Some(dir.to_path_buf()),
         ..GuideConfig::default()
     };
-    Guide::open(&config, &mut |_| {})
+    Ok(Guide::open(&config, &mut |_| {})?)
 }
 
 /// A data directory of its own holding a copy of the shared demo catalog (already

@@ -4,13 +4,12 @@
 
 use crate::common;
 
-
 use common::{encoder, golden};
+use daogou_attribute::{EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
 use daogou_explain::{
     EvalConfig, Evaluator, ExactShapley, Explainer, IntegratedGradients, IntegrationRule,
     KernelShap, Lime, MaskingStrategy, TextFeatures,
 };
-use daogou_attribute::{EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
 
 struct Case {
     query: String,

@@ -3,7 +3,6 @@
 
 use crate::common;
 
-
 use candle_core::{Tensor, Var};
 use common::{encoder, max_abs_diff};
 

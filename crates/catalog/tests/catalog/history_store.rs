@@ -2,8 +2,8 @@
 //! only where a history store was opened.
 
 use daogou_catalog::history_store::{HistoryStore, UserDeletion};
-use daogou_catalog::{EventKind, HistoryEvent};
 use daogou_catalog::store::Store;
+use daogou_catalog::{EventKind, HistoryEvent};
 
 fn event(
     timestamp: i64,

@@ -9,7 +9,6 @@
 
 use crate::common;
 
-
 use common::data_path;
 use daogou_catalog::{import_csv, import_instacart, ColumnMapping, ParsedCatalog};
 use daogou_catalog::{Currency, Price, Product};

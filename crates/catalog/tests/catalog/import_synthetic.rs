@@ -1,8 +1,6 @@
 //! Importer behaviour on crafted inputs: broken rows, encodings, mappings, JSON Lines.
 
-use daogou_catalog::{
-    import_csv, import_jsonl, import_path, ColumnMapping, ImportError, Role,
-};
+use daogou_catalog::{import_csv, import_jsonl, import_path, ColumnMapping, ImportError, Role};
 use daogou_catalog::{Currency, Price};
 
 #[test]

@@ -2,11 +2,10 @@
 
 use crate::common;
 
-
 use common::HashEmbedder;
-use daogou_catalog::{demo_catalog, import_csv, ColumnMapping};
 use daogou_catalog::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
 use daogou_catalog::store::{Store, StoreError, UpsertProgress, SCHEMA_VERSION};
+use daogou_catalog::{demo_catalog, import_csv, ColumnMapping};
 use daogou_catalog::{CatalogIndex, Price, Product, TextEmbedder};
 
 fn quiet() -> impl FnMut(UpsertProgress) {
@@ -165,7 +164,7 @@ fn killed_process_leaves_a_consistent_database() {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "slow_import_child",
+            "store::slow_import_child",
             "--ignored",
             "--test-threads=1",
         ])

@@ -36,7 +36,10 @@ impl std::str::FromStr for ExplainChoice {
                 .map(ExplainChoice::Method)
                 .map_err(|_| {
                     let offered: Vec<&str> = Method::OFFERED.iter().map(|m| m.api_name()).collect();
-                    format!("unknown method {name:?}; use {}, all or none", offered.join(", "))
+                    format!(
+                        "unknown method {name:?}; use {}, all or none",
+                        offered.join(", ")
+                    )
                 }),
         }
     }

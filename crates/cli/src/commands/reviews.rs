@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::Args;
-use daogou_eval::hu_liu::read_reviews;
 use daogou_catalog::reviews::ReviewSummary;
+use daogou_eval::hu_liu::read_reviews;
 use daogou_guide::reviews::{review_summary, AspectOptions, ReviewSet};
 use daogou_model::ClassifierHead;
 

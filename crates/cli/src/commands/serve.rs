@@ -105,11 +105,12 @@ pub fn run(args: ServeArgs, paths: &Paths) -> Result<()> {
         scenes_file: paths.scenes.clone(),
     };
     let loader: Loader = Arc::new(move || {
-        Guide::open(&config, &mut |event| {
+        let guide = Guide::open(&config, &mut |event| {
             if let OpenEvent::ImportingDemo = event {
                 eprintln!("daogou: first run, importing the demo catalog");
             }
-        })
+        })?;
+        Ok(guide)
     });
     let server = ServerConfig {
         addr: args.addr,

@@ -3,11 +3,10 @@
 
 use crate::support;
 
-
 use std::path::PathBuf;
 
-use daogou_eval::datasets::{read_sst, Labelled};
 use daogou_attribute::{explain_class, TextExplainOptions};
+use daogou_eval::datasets::{read_sst, Labelled};
 use daogou_guide::Method;
 use daogou_model::{ClassifierHead, SentenceEncoder, TrainOptions};
 

@@ -1,16 +1,15 @@
 //! The evaluation end to end on a tiny configuration with the real model, and the
 //! shipped relevance judgements of the demo catalog.
 
-use crate::{support, common};
-
+use crate::{common, support};
 
 use std::collections::BTreeSet;
 
 use daogou_catalog::demo_catalog;
-use daogou_eval::{
-    demo_qrels, evaluate, EvalInputs, Method, EvalSettings, MethodSettings, RANDOM, REQUESTS,
-};
 use daogou_catalog::CatalogIndex;
+use daogou_eval::{
+    demo_qrels, evaluate, EvalInputs, EvalSettings, Method, MethodSettings, RANDOM, REQUESTS,
+};
 use daogou_guide::PassageEmbedder;
 
 #[test]
@@ -62,7 +61,8 @@ fn tiny() -> EvalSettings {
 #[test]
 fn tiny_evaluation_runs_end_to_end_and_beats_random() {
     let encoder = support::encoder();
-    let catalog = CatalogIndex::embed(demo_catalog().products, &PassageEmbedder(&encoder)).expect("catalog");
+    let catalog =
+        CatalogIndex::embed(demo_catalog().products, &PassageEmbedder(&encoder)).expect("catalog");
     let inputs = EvalInputs {
         sst_dir: Some(common::data_path("sst")),
         eraser_dir: Some(common::data_path("eraser-movies")),

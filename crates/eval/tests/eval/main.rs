@@ -1,8 +1,8 @@
 //! The evaluation harness's integration tests on the real MiniLM and the shared data sets.
 
+mod classify;
 #[path = "../../../catalog/tests/catalog/common.rs"]
 mod common;
-mod classify;
 mod evaluation;
 #[path = "../../../guide/tests/guide/support.rs"]
 mod support;

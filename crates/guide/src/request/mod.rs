@@ -12,11 +12,10 @@
 
 mod price;
 
-
+use daogou_catalog::vocabulary::{Folded, RequestVocabulary};
 use daogou_catalog::Price;
 use daogou_catalog::Span;
 use serde::Serialize;
-use daogou_catalog::vocabulary::{Folded, RequestVocabulary};
 
 /// What a constraint asks for.
 #[derive(Debug, Clone, PartialEq, Serialize)]

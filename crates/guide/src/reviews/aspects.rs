@@ -44,7 +44,6 @@ pub struct AspectCandidate {
     pub support: usize,
 }
 
-
 /// Function words that are never aspects, beyond [`STOP_EN`].
 static STOP_REVIEWS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     parse_word_list(include_str!("../../data/words/stop_en_reviews.txt")).collect()
@@ -134,7 +133,6 @@ pub fn extract_aspects(sentences: &[&str], options: &AspectOptions) -> Vec<Aspec
     kept
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,4 +161,3 @@ mod tests {
         assert_eq!(mined[1].support, 3);
     }
 }
-

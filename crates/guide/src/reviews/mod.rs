@@ -32,7 +32,9 @@ pub use daogou_catalog::reviews::{
 
 use std::collections::BTreeMap;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::Context;
+
+use crate::error::{GuideError, Result};
 use daogou_attribute::{attribute, word_evaluator, Method, MethodParams, TextScoreModel};
 use daogou_explain::{Mask, MaskingStrategy, TextFeatures};
 use daogou_model::{ClassifierHead, SentenceEncoder};
@@ -92,7 +94,6 @@ impl ReviewSet {
     }
 }
 
-
 /// Summarises `set` ([`summarize`]) into the summary the catalog keeps, with its review
 /// count and the model id.
 pub fn review_summary(
@@ -120,14 +121,17 @@ pub fn summarize(
         .labels
         .iter()
         .position(|l| l == "positive")
-        .context("the sentiment head has no \"positive\" label")?;
+        .ok_or_else(|| {
+            GuideError::InvalidConfig("the sentiment head has no \"positive\" label".into())
+        })?;
     let sentences: Vec<(usize, &str)> =
         set.sentences().map(|(r, s)| (r, s.text.as_str())).collect();
-    ensure!(
-        !sentences.is_empty(),
-        "the reviews of {} have no sentences to summarise",
-        set.product
-    );
+    if sentences.is_empty() {
+        return Err(GuideError::InvalidRequest(format!(
+            "the reviews of {} have no sentences to summarise",
+            set.product
+        )));
+    }
     let texts: Vec<&str> = sentences.iter().map(|(_, t)| *t).collect();
     let aspects = extract_aspects(&texts, options);
     let embeddings = encoder.embed(&texts)?;
@@ -200,7 +204,6 @@ pub fn summarize(
     Ok(opinions)
 }
 
-
 /// Index of the first token of `aspect` in `tokens`.
 fn mention_at(tokens: &[String], aspect: &str) -> Option<usize> {
     let words: Vec<&str> = aspect.split(' ').collect();
@@ -231,10 +234,15 @@ fn sentence_evidence(
         Box::new(score),
     );
     let mut evaluator = word_evaluator(&model, &features)?;
-    let e = attribute(Method::Occlusion, &MethodParams::default(), &mut evaluator, None)?
-        .explanations
-        .pop()
-        .context("no explanation")?;
+    let e = attribute(
+        Method::Occlusion,
+        &MethodParams::default(),
+        &mut evaluator,
+        None,
+    )?
+    .explanations
+    .pop()
+    .context("no explanation")?;
     let word_tokens: Vec<Vec<String>> = features.words().iter().map(|w| tokens(&w.text)).collect();
     let first = aspect.split(' ').next().unwrap_or(aspect);
     let at = word_tokens
@@ -258,4 +266,3 @@ fn sentence_evidence(
         words: e.feature_names.into_iter().zip(e.values).collect(),
     })
 }
-

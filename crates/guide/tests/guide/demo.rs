@@ -2,9 +2,9 @@
 
 use daogou_catalog::demo_catalog;
 use daogou_catalog::keyword::KeywordIndex;
+use daogou_catalog::Product;
 use daogou_catalog::RequestVocabulary;
 use daogou_guide::request::parse_request;
-use daogou_catalog::Product;
 use std::collections::HashSet;
 
 const CATEGORIES: [&str; 13] = [

@@ -4,7 +4,6 @@
 
 use crate::support;
 
-
 use std::sync::OnceLock;
 
 use daogou_guide::{Guide, Method, RecommendOptions, Recommendations};

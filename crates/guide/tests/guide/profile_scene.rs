@@ -3,7 +3,6 @@
 
 use crate::support;
 
-
 use std::io::Cursor;
 
 use daogou_catalog::read_history;

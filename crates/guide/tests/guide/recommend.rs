@@ -3,8 +3,8 @@
 
 use crate::support;
 
-
-use daogou_guide::narrate::{notable_words, Evidence, MIN_ATTRIBUTION, WORD_SHARE};
+use daogou_guide::answer::Evidence;
+use daogou_guide::narrate::{notable_words, MIN_ATTRIBUTION, WORD_SHARE};
 use daogou_guide::{Method, RecommendOptions};
 use support::guide;
 

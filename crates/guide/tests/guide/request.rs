@@ -1,9 +1,9 @@
 //! Request constraint parsing.
 
-use daogou_catalog::{demo_catalog, Product};
 use daogou_catalog::RequestVocabulary;
-use daogou_guide::request::{parse_request, ConstraintKind, ParsedRequest};
+use daogou_catalog::{demo_catalog, Product};
 use daogou_catalog::{Currency, Price};
+use daogou_guide::request::{parse_request, ConstraintKind, ParsedRequest};
 use std::sync::LazyLock;
 
 static VOCAB: LazyLock<RequestVocabulary> =

@@ -5,16 +5,15 @@
 
 use crate::support;
 
-
-use daogou_catalog::{Price, Product};
-use daogou_guide::narrate::Evidence;
-use daogou_guide::recommend::{RecommendedItem, Recommender};
 use daogou_catalog::reviews::{mentions, AspectOpinion, ReviewSummary};
-use daogou_eval::hu_liu::read_hu_liu;
-use daogou_guide::reviews::{review_summary, AspectOptions};
-use daogou_guide::PassageEmbedder;
 use daogou_catalog::store::{Store, StoreError};
 use daogou_catalog::CatalogIndex;
+use daogou_catalog::{Price, Product};
+use daogou_eval::hu_liu::read_hu_liu;
+use daogou_guide::answer::Evidence;
+use daogou_guide::recommend::{RecommendedItem, Recommender};
+use daogou_guide::reviews::{review_summary, AspectOptions};
+use daogou_guide::PassageEmbedder;
 use daogou_guide::{Method, RecommendOptions};
 use daogou_model::SentenceEncoder;
 use support::{hu_liu_file, sentiment_head};
@@ -142,7 +141,8 @@ fn recommended_camera_carries_its_review_evidence_and_quotes_the_asked_aspect() 
         .expect_err("unknown product");
     assert!(matches!(err, StoreError::UnknownProduct(ref id) if id == "cam-unknown"));
     assert!(err.to_string().contains("\"cam-unknown\""), "{err}");
-    let catalog = CatalogIndex::from_store(&mut store, &PassageEmbedder(&encoder), &mut |_| {}).expect("catalog");
+    let catalog = CatalogIndex::from_store(&mut store, &PassageEmbedder(&encoder), &mut |_| {})
+        .expect("catalog");
 
     // Asked: the aspect comes first, flagged, with the stored counts and sentence.
     let (aspect, request) = pick_aspect(&summary);

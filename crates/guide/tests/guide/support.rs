@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use daogou_catalog::demo_catalog;
+use daogou_catalog::CatalogIndex;
 use daogou_eval::datasets::read_sst;
 use daogou_guide::scene::SceneConfig;
-use daogou_catalog::CatalogIndex;
 use daogou_guide::{Guide, PassageEmbedder};
 use daogou_model::fetch::{Fetcher, ModelSpec, MINILM_L6_V2};
 use daogou_model::{ClassifierHead, SentenceEncoder, TrainOptions};
@@ -36,7 +36,8 @@ pub fn guide() -> &'static Guide {
 
 /// A guide over the demo catalog, in memory, with the built-in scenes.
 pub fn demo_guide(encoder: SentenceEncoder) -> Guide {
-    let catalog = CatalogIndex::embed(demo_catalog().products, &PassageEmbedder(&encoder)).expect("catalog");
+    let catalog =
+        CatalogIndex::embed(demo_catalog().products, &PassageEmbedder(&encoder)).expect("catalog");
     Guide::in_memory(encoder, catalog, SceneConfig::builtin().expect("scenes")).expect("guide")
 }
 

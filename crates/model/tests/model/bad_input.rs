@@ -2,7 +2,6 @@
 
 use crate::common;
 
-
 use std::fs;
 
 use daogou_model::{ModelError, SentenceEncoder, TruncationPolicy};

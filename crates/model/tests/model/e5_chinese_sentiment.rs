@@ -13,7 +13,6 @@
 
 use crate::common;
 
-
 use std::path::Path;
 use std::time::Instant;
 

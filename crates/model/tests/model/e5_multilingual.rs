@@ -5,7 +5,6 @@
 
 use crate::common;
 
-
 use std::path::PathBuf;
 
 use common::e5;

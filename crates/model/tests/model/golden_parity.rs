@@ -3,7 +3,6 @@
 
 use crate::common;
 
-
 use common::{encoder, floats, golden, max_abs_diff};
 
 const TOL: f32 = 1e-4;

@@ -12,13 +12,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use daogou_attribute::{EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
+use daogou_catalog::demo_catalog;
+use daogou_explain::dot;
 use daogou_explain::{
     EvalConfig, EvalStats, Evaluator, ExactShapley, Explainer, Explanation, IntegratedGradients,
     KernelShap, Lime, Mask, MaskedModel, MaskingStrategy, TextFeatures,
 };
-use daogou_catalog::demo_catalog;
-use daogou_attribute::{EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
-use daogou_explain::dot;
 use daogou_model::SentenceEncoder;
 use serde::Serialize;
 

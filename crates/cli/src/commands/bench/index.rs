@@ -12,10 +12,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use daogou_guide::app::CATALOG_DB;
-use daogou_catalog::ParsedCatalog;
 use daogou_catalog::store::Store;
 use daogou_catalog::CatalogIndex;
+use daogou_catalog::ParsedCatalog;
+use daogou_guide::app::CATALOG_DB;
 use daogou_guide::PassageEmbedder;
 use daogou_model::SentenceEncoder;
 use serde::Serialize;

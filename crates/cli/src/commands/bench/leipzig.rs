@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::{ensure, Context, Result};
-use daogou_catalog::{import_path, ColumnMapping};
 use daogou_catalog::Product;
+use daogou_catalog::{import_path, ColumnMapping};
 
 /// The four files, in the order their products are concatenated.
 pub const FILES: [&str; 4] = [

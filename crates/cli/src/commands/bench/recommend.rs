@@ -12,11 +12,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use daogou_catalog::store::Store;
+use daogou_catalog::CatalogIndex;
 use daogou_guide::app::CATALOG_DB;
 use daogou_guide::recommend::{RecommendOptions, Recommender};
 use daogou_guide::scene::{SceneConfig, SceneRecognizer};
-use daogou_catalog::store::Store;
-use daogou_catalog::CatalogIndex;
 use daogou_guide::PassageEmbedder;
 use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};

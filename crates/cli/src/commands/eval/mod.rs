@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use daogou_explain::metrics::Qrels;
 use daogou_catalog::demo_catalog;
-use daogou_eval::{demo_qrels, evaluate, EvalInputs, EvalSettings, Masking, Progress};
 use daogou_catalog::CatalogIndex;
+use daogou_eval::{demo_qrels, evaluate, EvalInputs, EvalSettings, Masking, Progress};
+use daogou_explain::metrics::Qrels;
 use daogou_guide::PassageEmbedder;
 use daogou_model::ClassifierHead;
 use indicatif::ProgressBar;

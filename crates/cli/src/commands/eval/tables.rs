@@ -1,10 +1,9 @@
 //! The report's numbers as tables, shared by the terminal summary and the HTML page.
 
-use daogou_explain::metrics::{CostSummary, MeanStd};
 use daogou_eval::{
-    Method, EvalReport, PlausibilityReport, RankingComparison, TaskReport, CUTOFF, RANDOM,
-    TOP_K,
+    EvalReport, Method, PlausibilityReport, RankingComparison, TaskReport, CUTOFF, RANDOM, TOP_K,
 };
+use daogou_explain::metrics::{CostSummary, MeanStd};
 use daogou_model::HeadMetrics;
 use daogou_render::Table;
 
