@@ -52,9 +52,29 @@ impl GuideError {
                 AttributeError::NoWords | AttributeError::HeadMismatch { .. },
             ) => true,
             GuideError::Model(ModelError::TooLong { .. }) => true,
+            GuideError::Internal(e) => e.chain().any(|cause| {
+                cause
+                    .downcast_ref::<ExplainError>()
+                    .is_some_and(explain_client_error)
+                    || cause
+                        .downcast_ref::<GuideError>()
+                        .is_some_and(GuideError::is_client_error)
+            }),
             _ => false,
         }
     }
+}
+
+/// Whether an explanation failed because of what the client asked for (a budget too small,
+/// too many words for an exact method, a bad parameter).
+fn explain_client_error(e: &ExplainError) -> bool {
+    matches!(
+        e,
+        ExplainError::BudgetTooSmall { .. }
+            | ExplainError::TooManyFeatures { .. }
+            | ExplainError::InvalidParameter { .. }
+            | ExplainError::NoFeatures
+    )
 }
 
 impl From<daogou_catalog::StoreError> for GuideError {
