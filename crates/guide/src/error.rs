@@ -51,15 +51,10 @@ impl GuideError {
             GuideError::Attribute(
                 AttributeError::NoWords | AttributeError::HeadMismatch { .. },
             ) => true,
+            GuideError::Attribute(AttributeError::Explain(e)) | GuideError::Explain(e) => {
+                explain_client_error(e)
+            }
             GuideError::Model(ModelError::TooLong { .. }) => true,
-            GuideError::Internal(e) => e.chain().any(|cause| {
-                cause
-                    .downcast_ref::<ExplainError>()
-                    .is_some_and(explain_client_error)
-                    || cause
-                        .downcast_ref::<GuideError>()
-                        .is_some_and(GuideError::is_client_error)
-            }),
             _ => false,
         }
     }
