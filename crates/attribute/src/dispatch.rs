@@ -1,6 +1,6 @@
 //! The one dispatcher from methods to explanations: every text explanation in daogou
 //! (recommendations, scenes, review evidence, pair and class explanations, the evaluation
-//! harness and the benchmarks) runs its methods through [`attribute`].
+//! harness) runs its methods through [`attribute`].
 
 use daogou_explain::{
     Auto, Evaluator, ExactShapley, Explainer, Explanation, IntegratedGradients, KernelShap, Lime,
@@ -31,8 +31,9 @@ pub struct MethodParams {
     pub lime_samples: Option<usize>,
     /// Integrated Gradients' steps (default: its own default).
     pub ig_steps: Option<usize>,
-    /// Integrated Gradients' points per model call (default: its own default).
-    pub ig_batch: Option<usize>,
+    /// Integrated Gradients' tokens per model call, divided into points of the text's length
+    /// (default: its own points per call).
+    pub ig_tokens_per_call: Option<usize>,
     /// Where Integrated Gradients starts.
     pub ig_baseline: EmbeddingBaseline,
 }
@@ -47,7 +48,7 @@ impl Default for MethodParams {
             permutation_pairs: 32,
             lime_samples: None,
             ig_steps: None,
-            ig_batch: None,
+            ig_tokens_per_call: None,
             ig_baseline: EmbeddingBaseline::Pad,
         }
     }
@@ -160,7 +161,11 @@ fn integrated_gradients(
     let defaults = IntegratedGradients::default();
     let ig = IntegratedGradients {
         n_steps: params.ig_steps.unwrap_or(defaults.n_steps),
-        internal_batch_size: params.ig_batch.unwrap_or(defaults.internal_batch_size),
+        internal_batch_size: params
+            .ig_tokens_per_call
+            .map_or(defaults.internal_batch_size, |tokens| {
+                (tokens / model.encoding().len().max(1)).max(1)
+            }),
         ..defaults
     };
     Ok(ig.explain_targets(&model, &input, &baseline, &groups)?)

@@ -28,5 +28,5 @@ pub use score_model::{Perturb, Score, TextScoreModel};
 pub use target::TextTarget;
 pub use text::{
     explain_class, explain_pair, explain_text, word_evaluator, ClassExplanation, PairExplanation,
-    TextExplainOptions, TextRun,
+    TextExplainOptions,
 };

@@ -60,11 +60,6 @@ impl Method {
         Method::Occlusion,
     ];
 
-    /// Whether the method evaluates masked texts (and so shares an evaluator's cache).
-    pub fn is_mask_based(self) -> bool {
-        !matches!(self, Method::Ig | Method::Attention)
-    }
-
     /// The name requests, the CLI and the page use (its JSON value).
     pub fn api_name(self) -> &'static str {
         match self {

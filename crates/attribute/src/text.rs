@@ -10,7 +10,8 @@ use daogou_explain::{
 use daogou_model::{ClassifierHead, SentenceEncoder};
 use serde::{Deserialize, Serialize};
 
-use crate::dispatch::{attribute, MethodParams, TextSubject};
+use crate::attention::AttentionStack;
+use crate::dispatch::{attribute, Attributions, MethodParams, TextSubject};
 use crate::method::Method;
 use crate::score_model::TextScoreModel;
 use crate::target::TextTarget;
@@ -58,7 +59,7 @@ pub struct PairExplanation {
     pub tokens: Option<Vec<String>>,
     /// `[layer][head][query][key]`, when attention was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attentions: Option<Vec<Vec<Vec<Vec<f32>>>>>,
+    pub attentions: Option<AttentionStack>,
 }
 
 /// Explains cos(embedding(text), embedding(pair)) over the words of `text`.
@@ -103,7 +104,7 @@ pub struct ClassExplanation {
     pub tokens: Option<Vec<String>>,
     /// `[layer][head][query][key]`, when attention was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attentions: Option<Vec<Vec<Vec<Vec<f32>>>>>,
+    pub attentions: Option<AttentionStack>,
 }
 
 /// Classifies `text` with `head` and explains the predicted class.
@@ -133,23 +134,14 @@ pub fn explain_class(
     })
 }
 
-/// The explanations of one text and, for attention, its tokens and maps.
-pub struct TextRun {
-    /// One explanation per method, in method order.
-    pub explanations: Vec<Explanation>,
-    /// Tokens, when attention was asked for.
-    pub tokens: Option<Vec<String>>,
-    /// Attention maps, when attention was asked for.
-    pub attentions: Option<Vec<Vec<Vec<Vec<f32>>>>>,
-}
-
-/// Runs the requested methods on the words of `text` for `target`, through [`attribute`].
+/// Runs the requested methods on the words of `text` for `target`, through [`attribute`]:
+/// one explanation per method, in method order, and the attention maps when asked for.
 pub fn explain_text(
     encoder: &SentenceEncoder,
     text: &str,
     target: &TextTarget<'_>,
     options: &TextExplainOptions,
-) -> Result<TextRun> {
+) -> Result<Attributions> {
     let features = TextFeatures::new(text);
     if features.num_features() == 0 {
         return Err(AttributeError::NoWords);
@@ -174,11 +166,7 @@ pub fn explain_text(
         max_evals: Some(options.max_evals),
         ..MethodParams::default()
     };
-    let mut run = TextRun {
-        explanations: Vec::new(),
-        tokens: None,
-        attentions: None,
-    };
+    let mut run = Attributions::default();
     for &method in &options.methods {
         let mut attributed = attribute(method, &params, &mut evaluator, Some(&subject))?;
         if method == Method::Ig {

@@ -36,15 +36,16 @@ pub struct AspectOpinion {
     pub evidence: Vec<SentenceEvidence>,
 }
 
-/// The review summary of one product as the catalog keeps it: what [`summarize`] found,
-/// how many reviews it read, and which encoder embedded them.
+/// The review summary of one product as the catalog keeps it: what review mining
+/// (`daogou_guide::reviews::summarize`) found, how many reviews it read, and which encoder
+/// embedded them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewSummary {
     /// The encoder's model id (the sentiment head was trained on its embeddings).
     pub model_id: String,
     /// Reviews summarised.
     pub reviews: usize,
-    /// The aspects, most frequent first, as [`summarize`] returns them.
+    /// The aspects, most frequent first.
     pub aspects: Vec<AspectOpinion>,
 }
 

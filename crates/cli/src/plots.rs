@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use daogou_explain::{AttentionMaps, Explanation};
-use daogou_guide::recommend::Recommendations;
+use daogou_guide::answer::Recommendations;
 use daogou_render::{AttributionBars, ComponentBars, Render, TokenHeatmap};
 
 /// Writes `name.svg` and `name.png` for a picture; returns the SVG path.

@@ -49,7 +49,8 @@ use daogou_model::{ClassifierHead, SentenceEncoder};
 use serde::Serialize;
 
 use daogou_catalog::CatalogIndex;
-use daogou_guide::recommend::{RecommendOptions, Recommender};
+use daogou_guide::answer::RecommendOptions;
+use daogou_guide::recommend::Recommender;
 
 pub use agreement::{InstanceAgreement, MethodAgreement, MethodCorrelation, TOP_K};
 pub use daogou_attribute::Method;

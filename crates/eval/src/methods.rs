@@ -35,11 +35,6 @@ pub fn explain(
         prompt: None,
         directions,
     };
-    let encoding_len = instance
-        .encoder
-        .tokenizer()
-        .encode(instance.features.text())?
-        .len();
     let params = MethodParams {
         seed,
         exact_max_features: ExactShapley::HARD_MAX_FEATURES,
@@ -47,7 +42,7 @@ pub fn explain(
         permutation_pairs: settings.permutation_pairs,
         lime_samples: Some(settings.lime_samples),
         ig_steps: Some(settings.ig_steps),
-        ig_batch: Some((IG_TOKENS_PER_CALL / encoding_len.max(1)).max(1)),
+        ig_tokens_per_call: Some(IG_TOKENS_PER_CALL),
         ig_baseline: instance.masking.ig_baseline(),
         ..MethodParams::default()
     };

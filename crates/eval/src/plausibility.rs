@@ -26,8 +26,7 @@ use super::model::TextInstance;
 use super::sentiment::{embed_all, spread};
 use super::settings::EvalSettings;
 use super::Progress;
-use daogou_attribute::Method;
-use daogou_attribute::TextTarget;
+use daogou_attribute::{Method, TextTarget};
 
 /// Reviews embedded per progress step.
 const REVIEW_CHUNK: usize = 8;

@@ -9,7 +9,8 @@ use daogou_model::SentenceEncoder;
 use serde::Serialize;
 
 use daogou_catalog::CatalogIndex;
-use daogou_guide::recommend::{RecommendOptions, Recommender, ScoreWeights};
+use daogou_guide::answer::{RecommendOptions, ScoreWeights};
+use daogou_guide::recommend::Recommender;
 
 use super::Progress;
 

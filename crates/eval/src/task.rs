@@ -17,8 +17,7 @@ use super::model::TextInstance;
 use super::requests::{substitute_synonym, Substitution};
 use super::settings::EvalSettings;
 use super::Progress;
-use daogou_attribute::Method;
-use daogou_attribute::TextTarget;
+use daogou_attribute::{Method, TextTarget};
 
 /// A text to explain and the score explained.
 pub struct TaskInput<'a> {

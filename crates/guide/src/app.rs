@@ -12,15 +12,15 @@ use serde::Serialize;
 
 use daogou_attribute::{explain_pair, PairExplanation, TextExplainOptions};
 use daogou_catalog::reviews::ReviewSummary;
-use daogou_catalog::CatalogError;
 use daogou_catalog::{
-    demo_catalog, import_path, CatalogIndex, ColumnMapping, HistoryEvent, ImportReport, Store,
-    UpsertProgress,
+    demo_catalog, import_path, CatalogError, CatalogIndex, ColumnMapping, HistoryEvent,
+    ImportReport, Store, UpsertProgress,
 };
 
+use crate::answer::{RecommendOptions, Recommendations};
 use crate::embedder::PassageEmbedder;
 use crate::profile::{Profile, ProfileOptions};
-use crate::recommend::{RecommendOptions, Recommendations, Recommender};
+use crate::recommend::Recommender;
 use crate::scene::{SceneConfig, SceneRecognizer, SceneResult};
 
 /// Where the guide keeps its data and which model and scenes it uses.

@@ -23,7 +23,7 @@ pub mod request;
 pub mod reviews;
 pub mod scene;
 
+pub use answer::{Method, RecommendOptions, Recommendations};
 pub use app::{Guide, GuideConfig};
 pub use embedder::PassageEmbedder;
 pub use error::{GuideError, Result};
-pub use recommend::{Method, RecommendOptions, Recommendations};

@@ -37,7 +37,10 @@ use daogou_explain::{
 };
 use daogou_model::SentenceEncoder;
 
-pub use crate::answer::*;
+use crate::answer::{
+    AnswerStats, AttentionView, Component, Counterfactual, Method, Narrative, ProductMatch,
+    RecommendOptions, Recommendations, RecommendedItem, RequestWord, ScoreWeights,
+};
 use crate::narrate::narrate;
 use crate::profile::Profile;
 use crate::request::{parse_request, ParsedRequest};

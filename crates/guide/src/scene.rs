@@ -76,7 +76,7 @@ impl SceneConfig {
     }
 
     fn parse(text: &str) -> Result<Self> {
-        let invalid = |why: String| GuideError::InvalidConfig(why);
+        let invalid = GuideError::InvalidConfig;
         let config: SceneConfig = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if config.scenes.is_empty() {
             return Err(invalid("no scenes defined".into()));

@@ -40,7 +40,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        let guide = daogou_guide::recommend::Limits::default();
+        let guide = daogou_guide::answer::Limits::default();
         Self {
             max_body_bytes: 1 << 20,
             max_import_bytes: 32 << 20,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use daogou_catalog::{read_history, HistoryEvent};
-use daogou_guide::recommend::Recommendations;
+use daogou_guide::answer::Recommendations;
 use daogou_guide::reviews::ReviewEvidence;
 use daogou_guide::{Method, RecommendOptions};
 

@@ -25,7 +25,7 @@ fn recommend(request: &str) -> Recommendations {
     guide().recommend(request, None, &shap()).expect("answer")
 }
 
-fn component(item: &daogou_guide::recommend::RecommendedItem, name: &str) -> f64 {
+fn component(item: &daogou_guide::answer::RecommendedItem, name: &str) -> f64 {
     item.components
         .iter()
         .find(|c| c.name == name)

@@ -250,7 +250,7 @@ fn same_request_and_seed_give_the_same_answer() {
     let o = RecommendOptions {
         methods: [Method::Shap, Method::Lime].into_iter().collect(),
         seed: 7,
-        limits: daogou_guide::recommend::Limits {
+        limits: daogou_guide::answer::Limits {
             max_evals: 600,
             ..Default::default()
         },

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use daogou_catalog::HistoryEvent;
-use daogou_guide::recommend::Recommendations;
+use daogou_guide::answer::Recommendations;
 use daogou_guide::{Method, RecommendOptions};
 use serde::Deserialize;
 use serde_json::Value;
