@@ -200,6 +200,7 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use daogou_explain::ExplainError;
     use daogou_model::ModelError;
 
     #[test]
@@ -213,6 +214,15 @@ mod tests {
             "p9".into(),
         )));
         assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let budget = ExplainError::BudgetTooSmall {
+            method: "auto",
+            features: 12,
+            budget: 10,
+            required: 13,
+        };
+        let err = ApiError::guide(&GuideError::Attribute(budget.into()));
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.message.contains("budget"), "{}", err.message);
     }
 
     #[test]
