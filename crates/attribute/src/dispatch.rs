@@ -3,14 +3,13 @@
 //! harness) runs its methods through [`attribute`].
 
 use daogou_explain::{
-    Auto, Evaluator, ExactShapley, Explainer, Explanation, IntegratedGradients, KernelShap, Lime,
-    Occlusion, PermutationShap, TextFeatures,
+    Auto, Evaluator, ExactShapley, Explainer, Explanation, GradientTimesInput, IntegratedGradients,
+    KernelShap, Lime, Method, Occlusion, PermutationShap, TextFeatures,
 };
 use daogou_model::SentenceEncoder;
 
 use crate::attention::{word_attention, AttentionStack};
 use crate::gradient::{EmbeddingBaseline, EmbeddingSimilarity};
-use crate::method::Method;
 use crate::AttributeError;
 
 /// Settings of the methods; `Default` is what a shopper-facing explanation uses.
@@ -119,10 +118,17 @@ pub fn attribute(
             ..Lime::default()
         }),
         Method::Occlusion => Box::new(Occlusion::default()),
-        Method::Ig => {
+        Method::IntegratedGradients => {
             let subject = subject.ok_or(AttributeError::NeedsText(method))?;
             return Ok(Attributions {
                 explanations: integrated_gradients(subject, params)?,
+                ..Attributions::default()
+            });
+        }
+        Method::GradientXInput => {
+            let subject = subject.ok_or(AttributeError::NeedsText(method))?;
+            return Ok(Attributions {
+                explanations: gradient_x_input(subject)?,
                 ..Attributions::default()
             });
         }
@@ -148,13 +154,7 @@ fn integrated_gradients(
     params: &MethodParams,
 ) -> Result<Vec<Explanation>, AttributeError> {
     let directions: Vec<&[f32]> = subject.directions.iter().map(Vec::as_slice).collect();
-    let text = subject.features.text();
-    let model = match subject.prompt {
-        Some(kind) => {
-            EmbeddingSimilarity::with_targets_as(subject.encoder, kind, text, &directions)
-        }
-        None => EmbeddingSimilarity::with_targets(subject.encoder, text, &directions),
-    }?;
+    let model = similarity(subject, &directions)?;
     let groups = model.word_groups(subject.features)?;
     let input = model.input()?;
     let baseline = model.baseline(params.ig_baseline)?;
@@ -169,4 +169,29 @@ fn integrated_gradients(
         ..defaults
     };
     Ok(ig.explain_targets(&model, &input, &baseline, &groups)?)
+}
+
+/// Gradient × input of the text's similarity to each direction (one pass each).
+fn gradient_x_input(subject: &TextSubject<'_>) -> Result<Vec<Explanation>, AttributeError> {
+    let mut explanations = Vec::with_capacity(subject.directions.len());
+    for direction in &subject.directions {
+        let model = similarity(subject, &[direction.as_slice()])?;
+        let groups = model.word_groups(subject.features)?;
+        let mut e = GradientTimesInput {}.explain(&model, &model.input()?, &groups)?;
+        e.target = explanations.len();
+        explanations.push(e);
+    }
+    Ok(explanations)
+}
+
+/// The similarity of the subject's text (with its prompt) to `directions`, differentiable.
+fn similarity<'a>(
+    subject: &TextSubject<'a>,
+    directions: &[&[f32]],
+) -> Result<EmbeddingSimilarity<'a>, AttributeError> {
+    let text = subject.features.text();
+    Ok(match subject.prompt {
+        Some(kind) => EmbeddingSimilarity::with_targets_as(subject.encoder, kind, text, directions),
+        None => EmbeddingSimilarity::with_targets(subject.encoder, text, directions),
+    }?)
 }

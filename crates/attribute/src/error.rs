@@ -3,7 +3,7 @@
 use daogou_explain::ExplainError;
 use daogou_model::ModelError;
 
-use crate::method::Method;
+use daogou_explain::Method;
 
 /// Why a text explanation failed.
 #[derive(Debug, thiserror::Error)]

@@ -14,16 +14,15 @@ mod attention;
 mod dispatch;
 mod error;
 mod gradient;
-mod method;
 mod score_model;
 mod target;
 mod text;
 
 pub use attention::{word_attention, AttentionStack};
+pub use daogou_explain::Method;
 pub use dispatch::{attribute, Attributions, MethodParams, TextSubject};
 pub use error::AttributeError;
 pub use gradient::{EmbeddingBaseline, EmbeddingSimilarity};
-pub use method::Method;
 pub use score_model::{Perturb, Score, TextScoreModel};
 pub use target::TextTarget;
 pub use text::{

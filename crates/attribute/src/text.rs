@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::attention::AttentionStack;
 use crate::dispatch::{attribute, Attributions, MethodParams, TextSubject};
-use crate::method::Method;
 use crate::score_model::TextScoreModel;
 use crate::target::TextTarget;
 use crate::AttributeError;
+use daogou_explain::Method;
 
 type Result<T> = std::result::Result<T, AttributeError>;
 
@@ -150,7 +150,7 @@ pub fn explain_text(
     let model =
         TextScoreModel::over_words(encoder, &features, &options.masking, 1, Box::new(score));
     let mut evaluator = word_evaluator(&model, &features)?;
-    let (direction, note) = if options.methods.contains(&Method::Ig) {
+    let (direction, note) = if options.methods.iter().any(|m| m.is_gradient()) {
         target.gradient_direction(&embed_one(encoder, text)?)
     } else {
         (Vec::new(), None)
@@ -169,7 +169,7 @@ pub fn explain_text(
     let mut run = Attributions::default();
     for &method in &options.methods {
         let mut attributed = attribute(method, &params, &mut evaluator, Some(&subject))?;
-        if method == Method::Ig {
+        if method.is_gradient() {
             for e in &mut attributed.explanations {
                 e.notes.extend(note.clone());
             }

@@ -98,7 +98,7 @@ pub fn explanations(
             write(
                 dir,
                 &format!("{prefix}{}", e.method),
-                &bars(e, e.method.replace('_', " ")),
+                &bars(e, e.method.name().replace('_', " ")),
             )
         })
         .collect()
@@ -112,10 +112,13 @@ pub fn recommendations(dir: &Path, answer: &Recommendations) -> Result<Vec<PathB
     for item in &answer.items {
         let prefix = format!("{:02}-{}-", item.rank, slug(&item.product.id));
         written.extend(explanations(dir, &prefix, &item.explanations)?);
-        let components =
-            ComponentBars::new(item.components.iter().map(|c| (c.name, c.contribution)))
-                .with_title(format!("score of {}", item.product.title))
-                .with_total_label("score");
+        let components = ComponentBars::new(
+            item.components
+                .iter()
+                .map(|c| (c.name.to_string(), c.contribution)),
+        )
+        .with_title(format!("score of {}", item.product.title))
+        .with_total_label("score");
         written.push(write(dir, &format!("{prefix}components"), &components)?);
     }
     if let Some(view) = &answer.attention {

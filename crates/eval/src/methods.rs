@@ -24,7 +24,7 @@ pub fn explain(
 ) -> Result<Explanation> {
     let m = instance.features.num_features();
     let started = Instant::now();
-    let directions = if method == Method::Ig {
+    let directions = if method.is_gradient() {
         vec![instance.target.gradient_direction(&instance.embedding()?).0]
     } else {
         Vec::new()

@@ -1,11 +1,12 @@
 //! Attention maps: per head, head averages, rollout, word-level pooling.
 
+use crate::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::ExplainError;
+use crate::explainer::check_finite;
 use crate::explanation::Explanation;
-use crate::method::check_finite;
 use crate::text::{Pooling, TokenWordMap};
 
 /// Attention probabilities shaped `[layer][head][query][key]` over T tokens.
@@ -280,7 +281,7 @@ pub fn attention_explanation(
         }
         None => (0..values.len()).map(|i| format!("{prefix}{i}")).collect(),
     };
-    let mut e = Explanation::blank("attention", names, 0, None);
+    let mut e = Explanation::blank(Method::Attention, names, 0, None);
     e.values = values;
     e.params = json!({
         "source": source,

@@ -1,11 +1,12 @@
 //! Picks a Shapley method from the number of features and the budget.
 
+use crate::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ExplainError;
 use crate::evaluator::Evaluator;
+use crate::explainer::Explainer;
 use crate::explanation::Explanation;
-use crate::method::Explainer;
 use crate::occlusion::Occlusion;
 use crate::shapley::exact::ExactShapley;
 use crate::shapley::kernel::KernelShap;
@@ -138,7 +139,7 @@ impl Auto {
             });
         }
         Err(ExplainError::BudgetTooSmall {
-            method: "auto",
+            method: Method::Shap,
             features: m,
             budget,
             required: m + 1,

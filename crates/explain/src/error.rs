@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::Method;
+
 /// Everything that can go wrong while explaining a model.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ExplainError {
@@ -18,8 +20,8 @@ pub enum ExplainError {
     /// The method cannot handle this many features.
     #[error("{method} supports at most {max} features, got {features}: {hint}")]
     TooManyFeatures {
-        /// Method name.
-        method: &'static str,
+        /// The method.
+        method: Method,
         /// Number of features of the instance.
         features: usize,
         /// The method's cap.
@@ -31,8 +33,8 @@ pub enum ExplainError {
     /// The evaluation budget is too small for the method to produce an answer.
     #[error("{method} needs a budget of at least {required} model evaluations for {features} features, got {budget}")]
     BudgetTooSmall {
-        /// Method name.
-        method: &'static str,
+        /// The method.
+        method: Method,
         /// Number of features of the instance.
         features: usize,
         /// The budget given.

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Method;
+
 /// LIME's local surrogate model summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocalModel {
@@ -29,9 +31,8 @@ pub struct FeatureValue {
 /// Serialises to JSON. `values[i]` always belongs to `feature_names[i]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
-    /// Method that produced it (`exact_shapley`, `kernel_shap`, `permutation_shap`,
-    /// `lime`, `occlusion`, `integrated_gradients`, `gradient_x_input`, `attention`).
-    pub method: String,
+    /// Method that produced it.
+    pub method: Method,
     /// Index of the explained target.
     pub target: usize,
     /// Name of the explained target, if known.
@@ -77,13 +78,13 @@ pub struct Explanation {
 impl Explanation {
     /// A zero-valued explanation to be filled in by a method.
     pub(crate) fn blank(
-        method: &str,
+        method: Method,
         feature_names: Vec<String>,
         target: usize,
         target_name: Option<&str>,
     ) -> Self {
         Explanation {
-            method: method.to_string(),
+            method,
             target,
             target_name: target_name.map(str::to_string),
             values: vec![0.0; feature_names.len()],

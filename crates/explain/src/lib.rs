@@ -72,6 +72,7 @@ mod auto;
 pub mod eraser;
 mod error;
 mod evaluator;
+mod explainer;
 mod explanation;
 mod gradients;
 mod lime;
@@ -88,6 +89,7 @@ pub use attention::{attention_explanation, AttentionMaps, AttentionSource, Token
 pub use auto::{Auto, AutoChoice, AutoPlan};
 pub use error::{DataError, ExplainError};
 pub use evaluator::{EvalConfig, EvalStats, Evaluator, Scores};
+pub use explainer::Explainer;
 pub use explanation::{Explanation, FeatureValue, LocalModel};
 pub use gradients::groups::FeatureGroups;
 pub use gradients::quadrature::{gauss_legendre, path_quadrature, IntegrationRule};
@@ -97,7 +99,7 @@ pub use gradients::{
 pub use lime::Lime;
 pub use linalg::dot;
 pub use mask::Mask;
-pub use method::Explainer;
+pub use method::Method;
 pub use model::{FnModel, MaskedModel};
 pub use occlusion::Occlusion;
 pub use shapley::exact::ExactShapley;

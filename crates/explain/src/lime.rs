@@ -1,5 +1,6 @@
 //! LIME with lime's text sampling, kernel and a weighted ridge surrogate.
 
+use crate::Method;
 use std::collections::HashMap;
 
 use rand::seq::index;
@@ -8,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ExplainError;
 use crate::evaluator::Evaluator;
+use crate::explainer::{rng, Explainer, Run};
 use crate::explanation::{Explanation, LocalModel};
 use crate::linalg::{factor_with_ridge_fallback, GramBuilder, Lu};
 use crate::mask::Mask;
-use crate::method::{rng, Explainer, Run};
 
 /// LIME (Ribeiro et al. 2016) as lime's `LimeTextExplainer` does it.
 ///
@@ -101,7 +102,7 @@ impl Explainer for Lime {
         let m = evaluator.num_features();
         if m > self.max_features {
             return Err(ExplainError::TooManyFeatures {
-                method: "lime",
+                method: Method::Lime,
                 features: m,
                 max: self.max_features,
                 hint: "use Occlusion or PermutationShap, or group features",
@@ -138,7 +139,7 @@ impl Explainer for Lime {
 
         let all: Vec<usize> = (0..m).collect();
         let full_fit = RidgeFit::new(&samples, &all, m, self.alpha)?;
-        let mut explanations = run.blanks(evaluator, "lime");
+        let mut explanations = run.blanks(evaluator, Method::Lime);
         for e in &mut explanations {
             let y: Vec<f64> = samples
                 .first

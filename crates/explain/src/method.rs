@@ -1,95 +1,149 @@
-//! The common interface of the mask-based methods and their bookkeeping.
+//! The attribution methods by the one name every layer uses: Rust, JSON, the OpenAPI
+//! document, the CLI, the page, and [`Explanation::method`](crate::Explanation::method).
 
-use std::time::Instant;
+use std::fmt;
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::error::ExplainError;
-use crate::evaluator::{EvalStats, Evaluator};
-use crate::explanation::Explanation;
-
-/// A mask-based attribution method.
-pub trait Explainer {
-    /// Explains every target of the evaluator's model from one set of evaluations;
-    /// returns one explanation per target, in target order.
-    fn explain(&self, evaluator: &mut Evaluator<'_>) -> Result<Vec<Explanation>, ExplainError>;
+/// An attribution method. Requests name the method they want; an [`Explanation`](crate::Explanation)
+/// names the method that produced it (`Shap` settles on `ExactShapley` or `KernelShap`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Shapley values: exact when affordable, Kernel SHAP beyond ([`Auto`](crate::Auto)).
+    Shap,
+    /// Exact Shapley values (2^M evaluations).
+    ExactShapley,
+    /// Kernel SHAP.
+    KernelShap,
+    /// Permutation-sampling Shapley values.
+    PermutationShap,
+    /// LIME.
+    Lime,
+    /// Leave-one-out.
+    Occlusion,
+    /// Integrated Gradients on the word embeddings (`ig` is accepted too).
+    #[serde(alias = "ig")]
+    IntegratedGradients,
+    /// Gradient × input on the word embeddings.
+    GradientXInput,
+    /// Attention rollout from `[CLS]`, summed over each word's tokens.
+    Attention,
 }
 
-/// Times a method run and charges it the evaluator's counter deltas.
-pub(crate) struct Run {
-    start: Instant,
-    stats: EvalStats,
-}
+impl Method {
+    /// Every method, in the order explanations are listed.
+    pub const ALL: [Method; 9] = [
+        Method::Shap,
+        Method::ExactShapley,
+        Method::KernelShap,
+        Method::PermutationShap,
+        Method::Lime,
+        Method::Occlusion,
+        Method::IntegratedGradients,
+        Method::GradientXInput,
+        Method::Attention,
+    ];
 
-impl Run {
-    /// Starts the clock; fails on an instance without features.
-    pub(crate) fn start(evaluator: &Evaluator<'_>) -> Result<Self, ExplainError> {
-        if evaluator.num_features() == 0 {
-            return Err(ExplainError::NoFeatures);
+    /// The methods a shopper-facing explanation offers.
+    pub const OFFERED: [Method; 5] = [
+        Method::Shap,
+        Method::Lime,
+        Method::Occlusion,
+        Method::IntegratedGradients,
+        Method::Attention,
+    ];
+
+    /// The methods under evaluation, exact Shapley first.
+    pub const EVALUATED: [Method; 7] = [
+        Method::ExactShapley,
+        Method::KernelShap,
+        Method::PermutationShap,
+        Method::Lime,
+        Method::Occlusion,
+        Method::IntegratedGradients,
+        Method::Attention,
+    ];
+
+    /// The evaluated methods whose result depends on a seed (`Shap` too, when it falls
+    /// back to Kernel SHAP).
+    pub const SAMPLED: [Method; 3] = [Method::KernelShap, Method::PermutationShap, Method::Lime];
+
+    /// The methods scored against human rationales (exact and sampled Shapley values are
+    /// out of reach for documents of hundreds of words).
+    pub const DOCUMENT: [Method; 4] = [
+        Method::IntegratedGradients,
+        Method::Attention,
+        Method::Lime,
+        Method::Occlusion,
+    ];
+
+    /// Its JSON name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Shap => "shap",
+            Method::ExactShapley => "exact_shapley",
+            Method::KernelShap => "kernel_shap",
+            Method::PermutationShap => "permutation_shap",
+            Method::Lime => "lime",
+            Method::Occlusion => "occlusion",
+            Method::IntegratedGradients => "integrated_gradients",
+            Method::GradientXInput => "gradient_x_input",
+            Method::Attention => "attention",
         }
-        Ok(Run {
-            start: Instant::now(),
-            stats: evaluator.stats(),
-        })
     }
 
-    /// One blank explanation per target, with names filled in.
-    pub(crate) fn blanks(&self, evaluator: &Evaluator<'_>, method: &str) -> Vec<Explanation> {
-        (0..evaluator.num_targets())
-            .map(|t| {
-                Explanation::blank(
-                    method,
-                    evaluator.feature_names().to_vec(),
-                    t,
-                    evaluator.target_name(t),
-                )
-            })
-            .collect()
+    /// Whether it estimates Shapley values (any of the Shapley methods).
+    pub fn is_shapley(self) -> bool {
+        matches!(
+            self,
+            Method::Shap | Method::ExactShapley | Method::KernelShap | Method::PermutationShap
+        )
     }
 
-    /// Stamps parameters, seed, evaluation counts and wall time; rejects non-finite
-    /// results (they could not round-trip through JSON).
-    pub(crate) fn finish(
-        self,
-        evaluator: &Evaluator<'_>,
-        params: &impl Serialize,
-        seed: Option<u64>,
-        mut explanations: Vec<Explanation>,
-    ) -> Result<Vec<Explanation>, ExplainError> {
-        let now = evaluator.stats();
-        let params = serde_json::to_value(params).unwrap_or(serde_json::Value::Null);
-        let wall_time_ms = self.start.elapsed().as_secs_f64() * 1e3;
-        for e in &mut explanations {
-            check_finite(e)?;
-            e.params = params.clone();
-            e.seed = seed;
-            e.model_evals = now.evaluated - self.stats.evaluated;
-            e.requested_evals = now.requested - self.stats.requested;
-            e.wall_time_ms = wall_time_ms;
+    /// Whether it differentiates the encoder (Integrated Gradients, gradient × input).
+    pub fn is_gradient(self) -> bool {
+        matches!(self, Method::IntegratedGradients | Method::GradientXInput)
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Compares with a JSON name: `method == "exact_shapley"`.
+impl PartialEq<&str> for Method {
+    fn eq(&self, name: &&str) -> bool {
+        self.name() == *name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Method;
+
+    #[test]
+    fn json_names_are_the_rust_names_and_ig_is_an_alias() {
+        let json = serde_json::to_string(&Method::OFFERED).unwrap();
+        assert_eq!(
+            json,
+            r#"["shap","lime","occlusion","integrated_gradients","attention"]"#
+        );
+        let ig: Method = serde_json::from_str(r#""ig""#).unwrap();
+        assert_eq!(ig, Method::IntegratedGradients);
+        assert!(serde_json::from_str::<Method>(r#""magic""#).is_err());
+        for method in Method::ALL {
+            let json = serde_json::to_value(method).unwrap();
+            assert_eq!(json, method.name(), "{method:?}");
+            assert_eq!(method.to_string(), method.name());
         }
-        Ok(explanations)
+        let mut sorted = Method::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Method::ALL, "ALL is in explanation order");
     }
-}
-
-/// Errors if any number of `e` is NaN or infinite.
-pub(crate) fn check_finite(e: &Explanation) -> Result<(), ExplainError> {
-    let scalars = [e.base_value, e.full_value, e.completeness_delta];
-    let finite = e.values.iter().all(|v| v.is_finite())
-        && e.std_errors.iter().flatten().all(|v| v.is_finite())
-        && scalars.iter().flatten().all(|v| v.is_finite());
-    if finite {
-        Ok(())
-    } else {
-        Err(ExplainError::Numerical(format!(
-            "{} produced non-finite attributions for target {}",
-            e.method, e.target
-        )))
-    }
-}
-
-/// The deterministic generator every randomised method uses.
-pub(crate) fn rng(seed: u64) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed)
 }

@@ -1,12 +1,13 @@
 //! Occlusion (leave-one-out) attributions.
 
+use crate::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ExplainError;
 use crate::evaluator::Evaluator;
+use crate::explainer::{Explainer, Run};
 use crate::explanation::Explanation;
 use crate::mask::Mask;
-use crate::method::{Explainer, Run};
 
 /// Leave-one-out: valueᵢ = f(x) − f(x without feature i).
 ///
@@ -29,7 +30,7 @@ impl Explainer for Occlusion {
             without
         }));
         let scores = evaluator.evaluate(&masks)?;
-        let mut explanations = run.blanks(evaluator, "occlusion");
+        let mut explanations = run.blanks(evaluator, Method::Occlusion);
         for e in &mut explanations {
             let fx = scores.get(0, e.target);
             for (i, v) in e.values.iter_mut().enumerate() {

@@ -4,6 +4,7 @@
 //! read these types, neither reads the other's.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use daogou_catalog::reviews::ReviewEvidence;
 use daogou_catalog::{Product, Span};
@@ -103,11 +104,43 @@ pub struct RequestWord {
     pub constraint: Option<String>,
 }
 
+/// The parts a score is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentName {
+    /// Embedding similarity of request and product.
+    Semantic,
+    /// Saturated BM25 score.
+    Keyword,
+    /// Affinity to the shopper's profile.
+    Profile,
+    /// How well the price fits the request and the profile.
+    Price,
+}
+
+impl ComponentName {
+    /// Whether it depends on the request's words (the part word attributions explain).
+    pub fn depends_on_words(self) -> bool {
+        matches!(self, ComponentName::Semantic | ComponentName::Keyword)
+    }
+}
+
+impl fmt::Display for ComponentName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ComponentName::Semantic => "semantic",
+            ComponentName::Keyword => "keyword",
+            ComponentName::Profile => "profile",
+            ComponentName::Price => "price",
+        })
+    }
+}
+
 /// One named part of a score.
 #[derive(Debug, Clone, Serialize)]
 pub struct Component {
-    /// `semantic`, `keyword`, `profile` or `price`.
-    pub name: &'static str,
+    /// Which part.
+    pub name: ComponentName,
     /// The component's value before weighting.
     pub value: f64,
     /// Its weight.
@@ -116,11 +149,30 @@ pub struct Component {
     pub contribution: f64,
 }
 
+/// The product fields request words are matched in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchField {
+    /// The title.
+    Title,
+    /// The description.
+    Description,
+}
+
+impl fmt::Display for MatchField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MatchField::Title => "title",
+            MatchField::Description => "description",
+        })
+    }
+}
+
 /// A word of a product's text that matches a request word.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProductMatch {
-    /// `title` or `description`.
-    pub field: &'static str,
+    /// Where it is.
+    pub field: MatchField,
     /// Bytes of the field.
     pub span: Span,
     /// The matching text.
@@ -230,12 +282,12 @@ pub enum Evidence {
         /// Its attribution.
         attribution: f64,
         /// The method that measured it.
-        method: String,
+        method: Method,
     },
     /// Product words matching the request.
     ProductMatch {
-        /// `title` or `description`.
-        field: String,
+        /// Where they are.
+        field: MatchField,
         /// The matching words.
         words: Vec<String>,
     },

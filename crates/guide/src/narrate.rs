@@ -22,7 +22,10 @@
 
 use std::cmp::Ordering;
 
-use crate::answer::{Claim, Evidence, Narrative, RecommendedItem, RequestWord, ScoreWeights};
+use crate::answer::{
+    Claim, ComponentName, Evidence, MatchField, Method, Narrative, RecommendedItem, RequestWord,
+    ScoreWeights,
+};
 use crate::request::ParsedRequest;
 use crate::reviews::AspectEvidence;
 use daogou_explain::is_cjk;
@@ -69,9 +72,12 @@ fn end_sentence(text: String) -> String {
 /// The request words that clear the thresholds in the Shapley explanation (else the first
 /// other score attribution), largest first.
 pub fn notable_words(item: &RecommendedItem) -> Vec<Evidence> {
-    let shapley = item.explanations.iter().find(|e| e.method.contains("shap"));
-    let Some(e) = shapley.or_else(|| item.explanations.iter().find(|e| e.method != "attention"))
-    else {
+    let shapley = item.explanations.iter().find(|e| e.method.is_shapley());
+    let Some(e) = shapley.or_else(|| {
+        item.explanations
+            .iter()
+            .find(|e| e.method != Method::Attention)
+    }) else {
         return Vec::new();
     };
     let positive: f64 = e.values.iter().filter(|v| **v > 0.0).sum();
@@ -84,7 +90,7 @@ pub fn notable_words(item: &RecommendedItem) -> Vec<Evidence> {
             word: e.feature_names[j].clone(),
             feature: j,
             attribution: v,
-            method: e.method.clone(),
+            method: e.method,
         })
         .collect();
     words.sort_by(|a, b| attribution(b).total_cmp(&attribution(a)));
@@ -107,7 +113,7 @@ fn word_claim(item: &RecommendedItem, request: &[RequestWord]) -> Claim {
         let contribution = item
             .components
             .iter()
-            .find(|c| c.name == "semantic")
+            .find(|c| c.name == ComponentName::Semantic)
             .map_or(0.0, |c| c.contribution);
         return Claim {
             text: "because it matches the meaning of your request as a whole".into(),
@@ -170,7 +176,7 @@ fn phrases(notable: &[Evidence], request: &[RequestWord]) -> Vec<String> {
 }
 
 fn match_claim(item: &RecommendedItem) -> Option<Claim> {
-    for field in ["title", "description"] {
+    for field in [MatchField::Title, MatchField::Description] {
         let mut words: Vec<String> = Vec::new();
         for m in item.matches.iter().filter(|m| m.field == field) {
             if !words.iter().any(|w| w.eq_ignore_ascii_case(&m.text)) {
@@ -182,10 +188,7 @@ fn match_claim(item: &RecommendedItem) -> Option<Claim> {
             let quoted: Vec<String> = words.iter().map(|w| format!("“{w}”")).collect();
             return Some(Claim {
                 text: format!("its {field} mentions {}", join_words(&quoted)),
-                evidence: vec![Evidence::ProductMatch {
-                    field: field.to_string(),
-                    words,
-                }],
+                evidence: vec![Evidence::ProductMatch { field, words }],
             });
         }
     }
@@ -350,7 +353,7 @@ mod tests {
                 word: words[j].text.clone(),
                 feature: j,
                 attribution,
-                method: "exact_shapley".into(),
+                method: Method::ExactShapley,
             })
             .collect()
     }

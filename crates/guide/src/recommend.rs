@@ -38,12 +38,13 @@ use daogou_explain::{
 use daogou_model::SentenceEncoder;
 
 use crate::answer::{
-    AnswerStats, AttentionView, Component, Counterfactual, Method, Narrative, ProductMatch,
-    RecommendOptions, Recommendations, RecommendedItem, RequestWord, ScoreWeights,
+    AnswerStats, AttentionView, Component, ComponentName, Counterfactual, MatchField, Method,
+    Narrative, ProductMatch, RecommendOptions, Recommendations, RecommendedItem, RequestWord,
+    ScoreWeights,
 };
 use crate::narrate::narrate;
 use crate::profile::Profile;
-use crate::request::{parse_request, ParsedRequest};
+use crate::request::{parse_request, ConstraintRole, ParsedRequest};
 use crate::reviews::ReviewEvidence;
 use crate::scene::SceneRecognizer;
 use daogou_catalog::keyword::analyze;
@@ -290,7 +291,7 @@ impl<'a> Recommender<'a> {
         let filter_spans: Vec<(Span, String)> = parsed
             .constraints
             .iter()
-            .filter(|c| c.role() != "hint")
+            .filter(|c| c.role() != ConstraintRole::Hint)
             .map(|c| (c.span, c.describe()))
             .collect();
         let mut words = Vec::new();
@@ -410,7 +411,7 @@ impl<'a> Recommender<'a> {
                 let filters: Vec<String> = parsed
                     .constraints
                     .iter()
-                    .filter(|c| c.role() == "filter")
+                    .filter(|c| c.role() == ConstraintRole::Filter)
                     .map(|c| c.describe())
                     .collect();
                 notices.push(format!(
@@ -440,18 +441,22 @@ impl<'a> Recommender<'a> {
             .map(|&i| {
                 let e = self.catalog.embedding(i);
                 let mut components = vec![
-                    component("semantic", dot(&query.embedding, e), w.semantic),
                     component(
-                        "keyword",
+                        ComponentName::Semantic,
+                        dot(&query.embedding, e),
+                        w.semantic,
+                    ),
+                    component(
+                        ComponentName::Keyword,
                         saturate(query.keyword_raw(i, |_| true)),
                         w.keyword,
                     ),
                 ];
                 if let Some(p) = profile.filter(|p| p.embedding.is_some()) {
-                    components.push(component("profile", p.affinity(e), w.profile));
+                    components.push(component(ComponentName::Profile, p.affinity(e), w.profile));
                 }
                 if let Some(fit) = price_fit.fit(self.catalog.product(i)) {
-                    components.push(component("price", fit, w.price));
+                    components.push(component(ComponentName::Price, fit, w.price));
                 }
                 Scored {
                     index: i,
@@ -523,7 +528,7 @@ impl<'a> Recommender<'a> {
             }
             let mut explanations =
                 attribute(method, &params, &mut evaluator, Some(&subject))?.explanations;
-            if method == Method::Ig {
+            if method.is_gradient() {
                 for (e, (i, _)) in explanations.iter_mut().zip(&targets) {
                     // Report on the same scale as the score: the semantic component's weight.
                     scale(e, w.semantic);
@@ -573,7 +578,7 @@ impl<'a> Recommender<'a> {
             .map(|item| {
                 item.components
                     .iter()
-                    .filter(|c| c.name != "semantic" && c.name != "keyword")
+                    .filter(|c| !c.name.depends_on_words())
                     .map(|c| c.contribution)
                     .sum()
             })
@@ -623,8 +628,8 @@ impl<'a> Recommender<'a> {
         let product = self.catalog.product(i);
         let mut found = Vec::new();
         for (field, text) in [
-            ("title", &product.title),
-            ("description", &product.description),
+            (MatchField::Title, &product.title),
+            (MatchField::Description, &product.description),
         ] {
             for t in analyze(text) {
                 if terms.contains(&t.term) {
@@ -649,7 +654,7 @@ fn scale(e: &mut Explanation, factor: f64) {
     e.completeness_delta = e.completeness_delta.map(|v| v * factor);
 }
 
-fn component(name: &'static str, value: f64, weight: f64) -> Component {
+fn component(name: ComponentName, value: f64, weight: f64) -> Component {
     Component {
         name,
         value,

@@ -215,7 +215,7 @@ mod tests {
         )));
         assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let budget = ExplainError::BudgetTooSmall {
-            method: "auto",
+            method: daogou_explain::Method::Shap,
             features: 12,
             budget: 10,
             required: 13,

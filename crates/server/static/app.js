@@ -17,14 +17,14 @@
   const METHOD_IDS = {
     shap: ['exact_shapley', 'kernel_shap', 'permutation_shap'],
     lime: ['lime'],
-    ig: ['integrated_gradients'],
+    integrated_gradients: ['integrated_gradients'],
     attention: ['attention'],
     occlusion: ['occlusion'],
   };
   const METHOD_TEXT = {
     shap: 'Shapley values of the word-dependent score (semantic + keyword)',
     lime: 'LIME weights of the word-dependent score (semantic + keyword)',
-    ig: 'Integrated Gradients of the semantic match',
+    integrated_gradients: 'Integrated Gradients of the semantic match',
     attention: 'attention rollout from [CLS] (the same for every product)',
     occlusion: 'score drop when the word is left out (semantic + keyword)',
   };

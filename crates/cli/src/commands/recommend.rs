@@ -13,7 +13,7 @@ use daogou_guide::{Method, RecommendOptions};
 use crate::display::{attribution_table, coloured_words, colours};
 use crate::runtime::{open_guide, Paths};
 
-/// One `--explain` word: a method by its API name (`shap`, `exact_shapley`, `lime`, `ig`,
+/// One `--explain` word: a method by its API name (`shap`, `exact_shapley`, `lime`, `integrated_gradients` (or `ig`),
 /// …, as [`Method`] spells it), `all` (the methods a shopper is offered) or `none`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExplainChoice {
@@ -35,7 +35,7 @@ impl std::str::FromStr for ExplainChoice {
             name => serde_json::from_value(serde_json::Value::String(name.to_string()))
                 .map(ExplainChoice::Method)
                 .map_err(|_| {
-                    let offered: Vec<&str> = Method::OFFERED.iter().map(|m| m.api_name()).collect();
+                    let offered: Vec<&str> = Method::OFFERED.iter().map(|m| m.name()).collect();
                     format!(
                         "unknown method {name:?}; use {}, all or none",
                         offered.join(", ")

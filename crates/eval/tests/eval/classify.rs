@@ -67,9 +67,14 @@ fn sst_sentiment_head_learns_and_explains_the_classic_example() {
     );
 
     let options = TextExplainOptions {
-        methods: [Method::Shap, Method::Lime, Method::Ig, Method::Attention]
-            .into_iter()
-            .collect(),
+        methods: [
+            Method::Shap,
+            Method::Lime,
+            Method::IntegratedGradients,
+            Method::Attention,
+        ]
+        .into_iter()
+        .collect(),
         ..TextExplainOptions::default()
     };
     let result =
@@ -78,7 +83,7 @@ fn sst_sentiment_head_learns_and_explains_the_classic_example() {
     let methods: Vec<&str> = result
         .explanations
         .iter()
-        .map(|e| e.method.as_str())
+        .map(|e| e.method.name())
         .collect();
     assert_eq!(
         methods,

@@ -3,13 +3,14 @@
 pub mod groups;
 pub mod quadrature;
 
+use crate::Method;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::ExplainError;
+use crate::explainer::check_finite;
 use crate::explanation::Explanation;
-use crate::method::check_finite;
 use groups::FeatureGroups;
 use quadrature::{path_quadrature, IntegrationRule};
 
@@ -197,7 +198,7 @@ impl IntegratedGradients {
                 .map(|(g, (&x, &b))| g * f64::from(x - b))
                 .collect();
             let mut e = grouped(
-                "integrated_gradients",
+                Method::IntegratedGradients,
                 features,
                 &per_dim,
                 serde_json::to_value(self).unwrap_or_default(),
@@ -249,7 +250,7 @@ impl GradientTimesInput {
             .map(|(&g, &x)| f64::from(g) * f64::from(x))
             .collect();
         let mut e = grouped(
-            "gradient_x_input",
+            Method::GradientXInput,
             features,
             &per_dim,
             serde_json::to_value(self).unwrap_or_default(),
@@ -341,7 +342,7 @@ fn check_outputs(outputs: &[(f64, Vec<f32>)], point: &[f32], i: usize) -> Result
 
 /// An explanation whose values are `per_dim` summed per group.
 fn grouped(
-    method: &str,
+    method: Method,
     features: &FeatureGroups,
     per_dim: &[f64],
     params: serde_json::Value,

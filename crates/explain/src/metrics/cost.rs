@@ -61,7 +61,7 @@ pub fn summarize_costs(calls: &[Vec<Explanation>]) -> Vec<CostSummary> {
     let mut by_method: BTreeMap<&str, Vec<&[Explanation]>> = BTreeMap::new();
     for call in calls {
         if let Some(first) = call.first() {
-            by_method.entry(&first.method).or_default().push(call);
+            by_method.entry(first.method.name()).or_default().push(call);
         }
     }
     by_method

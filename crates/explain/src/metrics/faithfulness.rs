@@ -20,9 +20,9 @@ use super::rank::{importance_order, kendall_tau_b, ImportanceOrder};
 use super::{check_finite, MeanStd};
 use crate::error::ExplainError;
 use crate::evaluator::Evaluator;
+use crate::explainer::rng;
 use crate::explanation::Explanation;
 use crate::mask::Mask;
-use crate::method::rng;
 
 /// ERASER's bins for comprehensiveness and sufficiency: 1, 5, 10, 20 and 50 % of the
 /// features (DeYoung et al. 2020, §4.2).
@@ -250,7 +250,7 @@ impl Faithfulness {
         explanation: &Explanation,
     ) -> Result<FaithfulnessReport, ExplainError> {
         let mut report = self.evaluate(evaluator, explanation.target, &explanation.values)?;
-        report.method = explanation.method.clone();
+        report.method = explanation.method.to_string();
         Ok(report)
     }
 

@@ -268,8 +268,8 @@ pub fn compare_to_reference(
             let max_abs_error = diffs.clone().fold(0.0, f64::max);
             let rmse = (diffs.map(|d| d * d).sum::<f64>() / a.len().max(1) as f64).sqrt();
             Ok(Agreement {
-                method: e.method.clone(),
-                reference: reference.method.clone(),
+                method: e.method.to_string(),
+                reference: reference.method.to_string(),
                 target: e.target,
                 spearman: spearman(a, r)?,
                 kendall_tau_b: kendall_tau_b(a, r)?,

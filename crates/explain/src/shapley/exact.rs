@@ -1,13 +1,14 @@
 //! Exact Shapley values by enumerating every coalition.
 
+use crate::Method;
 use serde::{Deserialize, Serialize};
 
 use super::binomial;
 use crate::error::ExplainError;
 use crate::evaluator::Evaluator;
+use crate::explainer::{Explainer, Run};
 use crate::explanation::Explanation;
 use crate::mask::Mask;
-use crate::method::{Explainer, Run};
 
 /// Exact Shapley values: φᵢ = Σ_{S ⊆ N∖{i}} |S|!(M−|S|−1)!/M! · (f(S∪{i}) − f(S)).
 ///
@@ -38,7 +39,7 @@ impl Explainer for ExactShapley {
         let max = self.max_features.min(Self::HARD_MAX_FEATURES);
         if m > max {
             return Err(ExplainError::TooManyFeatures {
-                method: "exact_shapley",
+                method: Method::ExactShapley,
                 features: m,
                 max,
                 hint: "use KernelShap or PermutationShap",
@@ -52,7 +53,7 @@ impl Explainer for ExactShapley {
             .map(|s| 1.0 / (m as f64 * binomial(m - 1, s)))
             .collect();
 
-        let mut explanations = run.blanks(evaluator, "exact_shapley");
+        let mut explanations = run.blanks(evaluator, Method::ExactShapley);
         for e in &mut explanations {
             let t = e.target;
             let value = |s: u64| scores.get(s as usize, t);

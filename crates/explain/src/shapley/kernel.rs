@@ -1,5 +1,6 @@
 //! Kernel SHAP: Shapley-kernel weighted least squares with exact efficiency.
 
+use crate::Method;
 use std::collections::HashMap;
 
 use rand::seq::index;
@@ -10,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::binomial;
 use crate::error::ExplainError;
 use crate::evaluator::Evaluator;
+use crate::explainer::{rng, Explainer, Run};
 use crate::explanation::Explanation;
 use crate::linalg::{factor_with_ridge_fallback, GramBuilder, Matrix};
 use crate::mask::Mask;
-use crate::method::{rng, Explainer, Run};
 
 /// Kernel SHAP (Lundberg & Lee 2017), following shap's `KernelExplainer` sampler.
 ///
@@ -78,7 +79,7 @@ impl Explainer for KernelShap {
         let m = evaluator.num_features();
         if m > self.max_features {
             return Err(ExplainError::TooManyFeatures {
-                method: "kernel_shap",
+                method: Method::KernelShap,
                 features: m,
                 max: self.max_features,
                 hint: "use PermutationShap or Occlusion",
@@ -91,7 +92,7 @@ impl Explainer for KernelShap {
         let required = Self::min_budget(m);
         if budget < required {
             return Err(ExplainError::BudgetTooSmall {
-                method: "kernel_shap",
+                method: Method::KernelShap,
                 features: m,
                 budget,
                 required,
@@ -147,7 +148,7 @@ impl Explainer for KernelShap {
                  added ridge {lambda:.3e}"
             ));
         }
-        let mut explanations = run.blanks(evaluator, "kernel_shap");
+        let mut explanations = run.blanks(evaluator, Method::KernelShap);
         for (e, b) in explanations.iter_mut().zip(rhs) {
             let (base, full) = (scores.get(0, e.target), scores.get(1, e.target));
             let mut system = b;

@@ -1,13 +1,14 @@
 //! Permutation-sampling Shapley values with antithetic permutations.
 
+use crate::Method;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ExplainError;
 use crate::evaluator::Evaluator;
+use crate::explainer::{rng, Explainer, Run};
 use crate::explanation::Explanation;
 use crate::mask::Mask;
-use crate::method::{rng, Explainer, Run};
 
 /// Masks per evaluator call, so memory stays bounded for large M.
 const MASKS_PER_CALL: usize = 1 << 15;
@@ -81,7 +82,7 @@ impl Explainer for PermutationShap {
         if pairs == 0 {
             return Err(match self.max_evals {
                 Some(budget) => ExplainError::BudgetTooSmall {
-                    method: "permutation_shap",
+                    method: Method::PermutationShap,
                     features: m,
                     budget,
                     required: Self::cost(m, 1),
@@ -149,7 +150,7 @@ impl Explainer for PermutationShap {
             done += batch;
         }
 
-        let mut explanations = run.blanks(evaluator, "permutation_shap");
+        let mut explanations = run.blanks(evaluator, Method::PermutationShap);
         for (e, target_moments) in explanations.iter_mut().zip(&moments) {
             for (v, acc) in e.values.iter_mut().zip(target_moments) {
                 *v = acc.mean;

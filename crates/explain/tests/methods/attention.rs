@@ -91,7 +91,7 @@ fn attention_from_cls_becomes_a_word_attribution() {
         Some(vec!["running".into(), "shoes".into()]),
     )
     .unwrap();
-    assert_eq!(e.method, "attention");
+    assert_eq!(e.method.name(), "attention");
     assert!((e.values[0] - 0.5).abs() < 1e-12 && (e.values[1] - 0.35).abs() < 1e-12);
     assert_eq!(e.top_k(1)[0].name, "running");
     assert_eq!(e.efficiency_gap(), None);

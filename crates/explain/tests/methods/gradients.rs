@@ -185,7 +185,7 @@ fn gradient_times_input_on_a_linear_function_is_w_times_x() {
     assert_eq!(e.full_value, Some(1.0));
     assert_eq!(e.base_value, None);
     assert_eq!(e.model_evals, 1);
-    assert_eq!(e.method, "gradient_x_input");
+    assert_eq!(e.method.name(), "gradient_x_input");
 }
 
 #[test]

@@ -63,7 +63,7 @@ fn ten_thousand_features_fall_back_to_occlusion_quickly() {
     let mut ev = evaluator(&model);
     let e = Auto::default().explain(&mut ev).unwrap().remove(0);
     let elapsed = start.elapsed();
-    assert_eq!(e.method, "occlusion");
+    assert_eq!(e.method.name(), "occlusion");
     let fallback = e.fallback.as_deref().expect("fallback is reported");
     assert!(
         fallback.contains("occlusion") && fallback.contains("10000"),
@@ -156,7 +156,7 @@ fn budgets_smaller_than_the_feature_count_are_rejected() {
         ..Auto::default()
     };
     let e = auto.explain(&mut ev).unwrap().remove(0);
-    assert_eq!(e.method, "occlusion");
+    assert_eq!(e.method.name(), "occlusion");
     assert!(e.fallback.is_some());
     assert_eq!(
         ev.stats().evaluated,

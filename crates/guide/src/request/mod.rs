@@ -12,6 +12,8 @@
 
 mod price;
 
+use std::fmt;
+
 use daogou_catalog::vocabulary::{Folded, RequestVocabulary};
 use daogou_catalog::Price;
 use daogou_catalog::Span;
@@ -49,6 +51,28 @@ pub enum ConstraintKind {
     },
 }
 
+/// How the guide uses a constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintRole {
+    /// Price bounds and explicit brands: products that fail are excluded.
+    Filter,
+    /// "cheap": scored, not excluded.
+    Preference,
+    /// Categories and bare brand mentions: their words stay in the text that is matched.
+    Hint,
+}
+
+impl fmt::Display for ConstraintRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConstraintRole::Filter => "filter",
+            ConstraintRole::Preference => "preference",
+            ConstraintRole::Hint => "hint",
+        })
+    }
+}
+
 /// One constraint and the request bytes that produced it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Constraint {
@@ -69,17 +93,15 @@ impl Constraint {
         )
     }
 
-    /// How the guide uses it: `filter` (price bounds, explicit brands: products that fail
-    /// are excluded), `preference` ("cheap": scored, not excluded) or `hint` (categories and
-    /// bare brand mentions: their words stay in the text that is matched).
-    pub fn role(&self) -> &'static str {
+    /// How the guide uses it.
+    pub fn role(&self) -> ConstraintRole {
         match self.kind {
             ConstraintKind::MaxPrice(_)
             | ConstraintKind::MinPrice(_)
             | ConstraintKind::PriceRange { .. }
-            | ConstraintKind::Brand { explicit: true, .. } => "filter",
-            ConstraintKind::Cheap => "preference",
-            ConstraintKind::Brand { .. } | ConstraintKind::Category { .. } => "hint",
+            | ConstraintKind::Brand { explicit: true, .. } => ConstraintRole::Filter,
+            ConstraintKind::Cheap => ConstraintRole::Preference,
+            ConstraintKind::Brand { .. } | ConstraintKind::Category { .. } => ConstraintRole::Hint,
         }
     }
 

@@ -3,6 +3,7 @@
 //! with e5's `query:` / `passage:` prompts.
 
 use crate::support;
+use daogou_guide::answer::ComponentName;
 
 use std::sync::OnceLock;
 
@@ -25,7 +26,7 @@ fn recommend(request: &str) -> Recommendations {
     guide().recommend(request, None, &shap()).expect("answer")
 }
 
-fn component(item: &daogou_guide::answer::RecommendedItem, name: &str) -> f64 {
+fn component(item: &daogou_guide::answer::RecommendedItem, name: ComponentName) -> f64 {
     item.components
         .iter()
         .find(|c| c.name == name)
@@ -78,7 +79,7 @@ fn chinese_keywords_are_bigrams_so_a_shared_character_is_no_match() {
     let answer = recommend("降噪耳机");
     let top = &answer.items[0];
     assert_eq!(top.product.id, "ele-022", "{}", top.product.title);
-    assert!(component(top, "keyword") > 0.0);
+    assert!(component(top, ComponentName::Keyword) > 0.0);
     let index = guide().catalog();
     let rice = index
         .position("gro-021")
@@ -90,7 +91,11 @@ fn chinese_keywords_are_bigrams_so_a_shared_character_is_no_match() {
         .expect("search");
     assert!(rice_hits.iter().all(|(i, _)| *i != rice));
     for item in answer.items.iter().filter(|i| i.product.id == "gro-021") {
-        assert_eq!(component(item, "keyword"), 0.0, "机 alone matched the rice");
+        assert_eq!(
+            component(item, ComponentName::Keyword),
+            0.0,
+            "机 alone matched the rice"
+        );
     }
 }
 
@@ -108,7 +113,7 @@ fn e5_embeds_requests_as_queries_and_products_as_passages() {
         .embed_with_prompt("query", &[request])
         .expect("embed")[0];
     let plain = &encoder.embed(&[request]).expect("embed")[0];
-    let semantic = component(top, "semantic");
+    let semantic = component(top, ComponentName::Semantic);
     assert!((semantic - dot(query, product)).abs() < 1e-6, "{semantic}");
     assert!(
         (semantic - dot(plain, product)).abs() > 1e-4,
@@ -124,7 +129,7 @@ fn e5_embeds_requests_as_queries_and_products_as_passages() {
 #[test]
 fn integrated_gradients_explain_the_prompted_similarity_that_is_ranked() {
     let options = RecommendOptions {
-        methods: [Method::Ig].into_iter().collect(),
+        methods: [Method::IntegratedGradients].into_iter().collect(),
         k: 3,
         ..RecommendOptions::default()
     };
@@ -142,7 +147,7 @@ fn integrated_gradients_explain_the_prompted_similarity_that_is_ranked() {
         let semantic = item
             .components
             .iter()
-            .find(|c| c.name == "semantic")
+            .find(|c| c.name == ComponentName::Semantic)
             .expect("semantic")
             .contribution;
         let full = ig.full_value.expect("f(x)");

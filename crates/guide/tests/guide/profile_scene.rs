@@ -2,6 +2,7 @@
 //! recognition, with their explanations.
 
 use crate::support;
+use daogou_guide::answer::ComponentName;
 
 use std::io::Cursor;
 
@@ -73,7 +74,7 @@ fn profile_personalises_and_its_effect_is_explained_per_event() {
         let component = item
             .components
             .iter()
-            .find(|c| c.name == "profile")
+            .find(|c| c.name == ComponentName::Profile)
             .expect("profile component");
         let e = item
             .profile_explanation

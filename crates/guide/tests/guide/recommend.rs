@@ -2,6 +2,7 @@
 //! explanations, narration, counterfactuals, bad input and determinism.
 
 use crate::support;
+use daogou_guide::answer::{ComponentName, MatchField};
 
 use daogou_guide::answer::Evidence;
 use daogou_guide::narrate::{notable_words, MIN_ATTRIBUTION, WORD_SHARE};
@@ -60,7 +61,7 @@ fn hiking_jacket_request_is_filtered_ranked_and_explained() {
     let word_part: f64 = top
         .components
         .iter()
-        .filter(|c| c.name == "semantic" || c.name == "keyword")
+        .filter(|c| c.name == ComponentName::Semantic || c.name == ComponentName::Keyword)
         .map(|c| c.contribution)
         .sum();
     assert!((shap.full_value.expect("full") - word_part).abs() < 1e-4);
@@ -74,7 +75,7 @@ fn hiking_jacket_request_is_filtered_ranked_and_explained() {
     assert!(top
         .matches
         .iter()
-        .any(|m| m.field == "title" && m.text.eq_ignore_ascii_case("jacket")));
+        .any(|m| m.field == MatchField::Title && m.text.eq_ignore_ascii_case("jacket")));
 }
 
 #[test]
@@ -149,17 +150,15 @@ fn every_method_explains_every_item_and_ig_is_complete() {
         .expect("answer");
     assert!(answer.parsed.wants_cheap());
     for item in &answer.items {
-        let methods: Vec<&str> = item
-            .explanations
-            .iter()
-            .map(|e| e.method.as_str())
-            .collect();
+        let methods: Vec<&str> = item.explanations.iter().map(|e| e.method.name()).collect();
         assert_eq!(
             methods,
             ["exact_shapley", "lime", "occlusion", "integrated_gradients"]
         );
         assert!(
-            item.components.iter().any(|c| c.name == "price"),
+            item.components
+                .iter()
+                .any(|c| c.name == ComponentName::Price),
             "cheap adds a price component"
         );
         let ig = &item.explanations[3];
