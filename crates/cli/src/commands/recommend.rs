@@ -13,8 +13,9 @@ use daogou_guide::{Method, RecommendOptions};
 use crate::display::{attribution_table, coloured_words, colours};
 use crate::runtime::{open_guide, Paths};
 
-/// One `--explain` word: a method by its API name (`shap`, `exact_shapley`, `lime`, `integrated_gradients` (or `ig`),
-/// …, as [`Method`] spells it), `all` (the methods a shopper is offered) or `none`.
+/// One `--explain` word: a method by its API name (`shap`, `exact_shapley`, `lime`,
+/// `integrated_gradients` or `ig`, …, as [`Method`] spells it), `all` (the methods a
+/// shopper is offered) or `none`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExplainChoice {
     /// One method.
