@@ -44,7 +44,7 @@ impl Default for TextExplainOptions {
 }
 
 /// Explanations of cos(text, pair) over the words of `text`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PairExplanation {
     /// The explained text.
     pub text: String,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::import::RowIssue;
 
 /// What the shopper did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// Looked at a product page.
@@ -42,6 +42,9 @@ pub struct HistoryEvent {
     #[serde(default)]
     pub rating: Option<f64>,
 }
+
+/// Integer timestamps that are accepted: years -9999 to 9999, as for ISO dates.
+pub const TIMESTAMP_RANGE: (i64, i64) = (-377_705_116_800, 253_402_300_799);
 
 /// Reads a JSON Lines history; broken lines are reported with their numbers and skipped.
 pub fn read_history(reader: impl BufRead) -> (Vec<HistoryEvent>, Vec<RowIssue>) {
@@ -89,19 +92,67 @@ pub fn read_history(reader: impl BufRead) -> (Vec<HistoryEvent>, Vec<RowIssue>) 
 impl HistoryEvent {
     /// Why the event cannot be used, if it cannot.
     pub fn check(&self) -> std::result::Result<(), String> {
+        let blank = |text: &Option<String>| text.as_deref().is_none_or(|t| t.trim().is_empty());
+        let (first, last) = TIMESTAMP_RANGE;
+        if !(first..=last).contains(&self.timestamp) {
+            return Err(format!(
+                "timestamp {} is outside the years -9999 to 9999",
+                self.timestamp
+            ));
+        }
+        if self.rating.is_some_and(|r| !(1.0..=5.0).contains(&r)) {
+            return Err("rating must be between 1 and 5".into());
+        }
         match self.kind {
-            EventKind::Searched if self.query.as_deref().is_none_or(|q| q.trim().is_empty()) => {
+            EventKind::Searched if blank(&self.query) => {
                 Err("a search event needs a non-empty \"query\"".into())
             }
             EventKind::Searched => Ok(()),
-            _ if self.product_id.is_none() => {
-                Err(format!("a {:?} event needs a \"product_id\"", self.kind).to_lowercase())
-            }
-            EventKind::Reviewed if self.rating.is_some_and(|r| !(1.0..=5.0).contains(&r)) => {
-                Err("rating must be between 1 and 5".into())
-            }
+            _ if blank(&self.product_id) => Err(format!(
+                "a {:?} event needs a non-empty \"product_id\"",
+                self.kind
+            )
+            .to_lowercase()),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_history;
+
+    fn reasons(lines: &str) -> Vec<String> {
+        read_history(lines.as_bytes())
+            .1
+            .into_iter()
+            .map(|issue| format!("{}: {}", issue.line, issue.reason))
+            .collect()
+    }
+
+    #[test]
+    fn events_are_checked_as_the_openapi_document_says() {
+        let good = r#"{"timestamp": 1.7e9, "kind": "bought", "product_id": "p1"}
+{"timestamp": "2026-11-01", "kind": "searched", "query": "tea", "product_id": ""}
+{"timestamp": 0, "kind": "reviewed", "product_id": "p1", "rating": 5}"#;
+        assert_eq!(reasons(good), Vec::<String>::new());
+        let bad = r#"{"timestamp": 1, "kind": "bought"}
+{"timestamp": 1, "kind": "viewed", "product_id": "  "}
+{"timestamp": 1, "kind": "searched", "query": ""}
+{"timestamp": 1, "kind": "viewed", "product_id": "p1", "rating": 0}
+{"timestamp": 1.5, "kind": "viewed", "product_id": "p1"}
+{"timestamp": 253402300800, "kind": "viewed", "product_id": "p1"}"#;
+        let found = reasons(bad);
+        assert_eq!(found.len(), 6, "{found:#?}");
+        assert!(
+            found[0].contains("needs a non-empty \"product_id\""),
+            "{found:?}"
+        );
+        assert!(found[1].contains("product_id"), "{found:?}");
+        assert!(found[2].contains("query"), "{found:?}");
+        assert!(found[3].contains("rating"), "{found:?}");
+        assert!(found[4].contains("whole seconds"), "{found:?}");
+        assert!(found[5].contains("9999"), "{found:?}");
     }
 }
 
@@ -116,13 +167,15 @@ mod timestamp {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
-        Seconds(i64),
+        Seconds(serde_json::Number),
         Text(String),
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         match Raw::deserialize(d)? {
-            Raw::Seconds(s) => Ok(s),
+            Raw::Seconds(n) => crate::schema::integral(&n)
+                .and_then(|s| i64::try_from(s).ok())
+                .ok_or_else(|| de::Error::custom(format!("timestamp {n} is not whole seconds"))),
             Raw::Text(t) => parse(&t).map_err(de::Error::custom),
         }
     }

@@ -22,7 +22,7 @@ use crate::history::HistoryEvent;
 use crate::store::{Store, StoreError};
 
 /// What [`HistoryStore::delete_user`] removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UserDeletion {
     /// History events deleted.
     pub history_events: usize,

@@ -17,7 +17,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// A row that was skipped or imported with a warning.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RowIssue {
     /// 1-based line where the row starts (the header is line 1 in CSV files).
     pub line: usize,
@@ -37,7 +37,7 @@ pub struct ParsedCatalog {
 }
 
 /// Outcome of importing a source into a [`Store`](crate::store::Store).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// Products that were new to the store.
     pub imported: usize,

@@ -26,6 +26,7 @@ pub mod mapping;
 pub mod price;
 pub mod product;
 pub mod reviews;
+pub mod schema;
 pub mod span;
 pub mod store;
 pub mod vocabulary;

@@ -22,7 +22,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Currencies the guide understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Currency {
     /// US dollar.
@@ -82,7 +94,7 @@ impl fmt::Display for Currency {
 }
 
 /// An amount of money in a currency.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Price {
     /// The amount in `currency` units (not cents).
     pub amount: f64,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::price::Price;
 
 /// One product of a catalog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Product {
     /// Identifier, unique within a catalog.
     pub id: String,

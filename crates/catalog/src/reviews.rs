@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A sentence shown as evidence, with its word attributions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SentenceEvidence {
     /// The sentence.
     pub text: String,
@@ -20,7 +20,7 @@ pub struct SentenceEvidence {
 }
 
 /// The opinion about one aspect.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AspectOpinion {
     /// The aspect.
     pub aspect: String,
@@ -80,7 +80,7 @@ pub const EVIDENCE_ASPECTS: usize = 3;
 pub const EVIDENCE_SENTENCES: usize = 1;
 
 /// The review evidence of a recommended product (see [`ReviewSummary::evidence_for`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReviewEvidence {
     /// The encoder that embedded the reviews.
     pub model_id: String,
@@ -91,7 +91,7 @@ pub struct ReviewEvidence {
 }
 
 /// One aspect's opinion as shown with a recommendation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AspectEvidence {
     /// Whether the request mentions this aspect.
     pub asked: bool,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::Method;
 
 /// LIME's local surrogate model summary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LocalModel {
     /// Intercept of the weighted ridge regression.
     pub intercept: f64,
@@ -29,7 +29,7 @@ pub struct FeatureValue {
 /// An attribution of one model output (one target) to M features.
 ///
 /// Serialises to JSON. `values[i]` always belongs to `feature_names[i]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Explanation {
     /// Method that produced it.
     pub method: Method,

@@ -92,7 +92,7 @@ impl Default for RecommendOptions {
 }
 
 /// One word of the request and its role.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RequestWord {
     /// The word.
     pub text: String,
@@ -105,7 +105,7 @@ pub struct RequestWord {
 }
 
 /// The parts a score is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ComponentName {
     /// Embedding similarity of request and product.
@@ -137,7 +137,7 @@ impl fmt::Display for ComponentName {
 }
 
 /// One named part of a score.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Component {
     /// Which part.
     pub name: ComponentName,
@@ -150,7 +150,7 @@ pub struct Component {
 }
 
 /// The product fields request words are matched in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchField {
     /// The title.
@@ -169,7 +169,7 @@ impl fmt::Display for MatchField {
 }
 
 /// A word of a product's text that matches a request word.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProductMatch {
     /// Where it is.
     pub field: MatchField,
@@ -180,7 +180,7 @@ pub struct ProductMatch {
 }
 
 /// One recommended product with everything that explains it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecommendedItem {
     /// 1-based rank.
     pub rank: usize,
@@ -197,17 +197,19 @@ pub struct RecommendedItem {
     pub matches: Vec<ProductMatch>,
     /// Attribution of the profile affinity to history events.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub profile_explanation: Option<Explanation>,
     /// What the product's reviews say, when the catalog has a review summary for it: the
     /// aspects the request mentions first (see [`daogou_catalog::reviews::ReviewSummary::evidence_for`]).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub reviews: Option<ReviewEvidence>,
     /// The sentence for people, with the evidence behind each claim.
     pub narrative: Narrative,
 }
 
 /// The smallest change to the request that changes the top product.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Counterfactual {
     /// Words whose removal changes the top product.
     pub removed: Vec<String>,
@@ -218,7 +220,7 @@ pub struct Counterfactual {
 }
 
 /// Word-level attention of the request (rollout from `[CLS]`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttentionView {
     /// Tokens of the request as the encoder saw it.
     pub tokens: Vec<String>,
@@ -229,7 +231,7 @@ pub struct AttentionView {
 }
 
 /// Timing and cost of one answer.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, utoipa::ToSchema)]
 pub struct AnswerStats {
     /// Products that passed the filters and were scored.
     pub candidates: usize,
@@ -242,7 +244,7 @@ pub struct AnswerStats {
 }
 
 /// The answer to one request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recommendations {
     /// The request as given.
     pub request: String,
@@ -252,6 +254,7 @@ pub struct Recommendations {
     pub words: Vec<RequestWord>,
     /// The recognised scene.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub scene: Option<SceneResult>,
     /// The products, best first.
     pub items: Vec<RecommendedItem>,
@@ -261,16 +264,18 @@ pub struct Recommendations {
     pub relaxed: bool,
     /// The smallest request change that changes the top product, when found.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub counterfactual: Option<Counterfactual>,
     /// Attention of the request, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub attention: Option<AttentionView>,
     /// Cost.
     pub stats: AnswerStats,
 }
 
 /// What a claim rests on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Evidence {
     /// A request word's attribution (from the explanation named by `method`).
@@ -328,7 +333,7 @@ pub enum Evidence {
 }
 
 /// One claim of the sentence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Claim {
     /// The clause as written in the sentence.
     pub text: String,
@@ -337,7 +342,7 @@ pub struct Claim {
 }
 
 /// The explanation sentence and its claims.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Narrative {
     /// The sentence.
     pub sentence: String,

@@ -52,7 +52,7 @@ impl Default for ProfileOptions {
 }
 
 /// An event that entered the profile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProfileItem {
     /// Index of the event in the history.
     pub event: usize,
@@ -67,7 +67,7 @@ pub struct ProfileItem {
 }
 
 /// A weighted share of something (a category or a brand).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Share {
     /// The category or brand.
     pub name: String,
@@ -76,7 +76,7 @@ pub struct Share {
 }
 
 /// Prices the shopper tends to pay, in USD.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct PriceBand {
     /// Weighted 25th percentile.
     pub low: f64,
@@ -87,7 +87,7 @@ pub struct PriceBand {
 }
 
 /// A shopper profile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Profile {
     /// Events that entered the profile, in history order.
     pub items: Vec<ProfileItem>,

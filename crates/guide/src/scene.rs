@@ -94,7 +94,7 @@ impl SceneConfig {
 }
 
 /// One scene's share of a recognition.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScenePrediction {
     /// Scene id.
     pub id: String,
@@ -107,7 +107,7 @@ pub struct ScenePrediction {
 }
 
 /// The recognised scene of a request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SceneResult {
     /// The winning scene, or `None` when "none of these" is most probable.
     pub scene: Option<ScenePrediction>,

@@ -5,23 +5,46 @@ use std::any::Any;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use daogou_catalog::{CatalogError, StoreError};
 use daogou_guide::GuideError;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::routes::{route_matches, ROUTES};
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for people.
+    pub error: String,
+    /// Where the server is, for the 503 and 429 answers a client may retry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ServerState>,
+}
+
+/// Why a request the client may retry was not answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerState {
+    /// The model is still loading.
+    Loading,
+    /// Loading the guide failed.
+    Failed,
+    /// Every job slot stayed taken.
+    Busy,
+    /// The request took longer than the server's limit.
+    Timeout,
+}
 
 /// An error answered as JSON.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     message: String,
-    details: Map<String, Value>,
+    state: Option<ServerState>,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
@@ -31,7 +54,7 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
-            details: Map::new(),
+            state: None,
             headers: Vec::new(),
         }
     }
@@ -87,7 +110,7 @@ impl ApiError {
             StatusCode::SERVICE_UNAVAILABLE,
             "the model is still loading; retry in a few seconds (GET /api/health says when it is ready)",
         )
-        .with_detail("status", "loading")
+        .with_state(ServerState::Loading)
         .with_header(RETRY_AFTER, HeaderValue::from_static("2"))
     }
 
@@ -99,9 +122,9 @@ impl ApiError {
         )
     }
 
-    /// Adds a field to the JSON body.
-    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.details.insert(key.to_string(), value.into());
+    /// Says in the body where the server is.
+    pub fn with_state(mut self, state: ServerState) -> Self {
+        self.state = Some(state);
         self
     }
 
@@ -129,10 +152,11 @@ fn cause_chain(err: &dyn std::error::Error) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = Map::new();
-        body.insert("error".into(), Value::String(self.message));
-        body.extend(self.details);
-        let mut response = (self.status, Json(Value::Object(body))).into_response();
+        let body = ErrorBody {
+            error: self.message,
+            status: self.state,
+        };
+        let mut response = (self.status, Json(body)).into_response();
         for (name, value) in self.headers {
             response.headers_mut().insert(name, value);
         }
@@ -164,10 +188,15 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         .unwrap_or_default();
     let message = if status == StatusCode::METHOD_NOT_ALLOWED {
-        let allowed: Vec<&str> = ROUTES
-            .iter()
-            .filter(|(_, p)| route_matches(p, &path))
-            .map(|(m, _)| *m)
+        // axum lists the route's methods in `Allow`; HEAD comes with every GET.
+        let allowed: Vec<&str> = parts
+            .headers
+            .get(ALLOW)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty() && *m != "HEAD")
             .collect();
         format!(
             "method {method} is not allowed on {path}; use {}",
@@ -178,7 +207,11 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     } else {
         text
     };
-    let body = serde_json::json!({ "error": message }).to_string();
+    let body = ErrorBody {
+        error: message,
+        status: None,
+    };
+    let body = serde_json::to_string(&body).unwrap_or_default();
     parts.headers.remove(CONTENT_LENGTH);
     parts
         .headers

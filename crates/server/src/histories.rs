@@ -18,8 +18,8 @@ use daogou_guide::app::CATALOG_DB;
 
 use crate::error::ApiError;
 
-/// Longest user id, in bytes.
-pub const MAX_USER_ID_BYTES: usize = 128;
+/// Longest user id, in characters.
+pub const MAX_USER_ID_CHARS: usize = 128;
 
 /// A shared handle on the history store (cheap to clone).
 #[derive(Clone)]
@@ -87,7 +87,7 @@ impl Histories {
     }
 }
 
-/// A checked user id: 1 to [`MAX_USER_ID_BYTES`] bytes, no control characters, not blank.
+/// A checked user id: 1 to [`MAX_USER_ID_CHARS`] characters, no control characters, not blank.
 #[derive(Clone, PartialEq, Eq)]
 pub struct UserId(String);
 
@@ -103,10 +103,10 @@ impl UserId {
         if raw.trim().is_empty() {
             return Err(ApiError::unprocessable("the user id is empty"));
         }
-        if raw.len() > MAX_USER_ID_BYTES {
+        let chars = raw.chars().count();
+        if chars > MAX_USER_ID_CHARS {
             return Err(ApiError::unprocessable(format!(
-                "the user id has {} bytes, more than the limit of {MAX_USER_ID_BYTES}",
-                raw.len()
+                "the user id has {chars} characters, more than the limit of {MAX_USER_ID_CHARS}"
             )));
         }
         if raw.chars().any(char::is_control) {
@@ -168,7 +168,11 @@ mod tests {
         assert!(!format!("{id:?}").contains("shopper"));
         assert!(UserId::new("  ".into()).is_err());
         assert!(UserId::new("a\nb".into()).is_err());
-        assert!(UserId::new("x".repeat(MAX_USER_ID_BYTES + 1)).is_err());
+        assert!(UserId::new("x".repeat(MAX_USER_ID_CHARS + 1)).is_err());
         assert!(UserId::new("用户-42".into()).is_ok());
+        assert!(
+            UserId::new("用".repeat(MAX_USER_ID_CHARS)).is_ok(),
+            "characters, not bytes"
+        );
     }
 }

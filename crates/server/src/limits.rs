@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ServerState};
 
 /// Server limits. Requests over a limit are refused with a 4xx naming the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +97,18 @@ impl Limits {
         Ok(())
     }
 
+    /// Checks a seed (default 0): at most 2^63 − 1, the document's `int64`, which every
+    /// JSON client can send exactly.
+    pub fn seed(&self, seed: Option<u64>) -> Result<u64, ApiError> {
+        match seed {
+            Some(seed) if i64::try_from(seed).is_err() => Err(ApiError::unprocessable(format!(
+                "\"seed\" must be between 0 and {}, not {seed}",
+                i64::MAX
+            ))),
+            seed => Ok(seed.unwrap_or(0)),
+        }
+    }
+
     /// Checks the number of products asked for.
     pub fn k(&self, k: usize) -> Result<usize, ApiError> {
         if k == 0 || k > self.max_k {
@@ -123,7 +135,7 @@ pub async fn timeout(State(limit): State<Duration>, request: Request, next: Next
                 limit.as_secs_f64()
             ),
         )
-        .with_detail("status", "timeout")
+        .with_state(ServerState::Timeout)
         .into_response(),
     }
 }

@@ -1,8 +1,9 @@
 //! Request counts, errors and latency percentiles per endpoint, served as JSON by
 //! `GET /api/metrics`.
 //!
-//! Endpoints are the routes of [`ROUTES`]; everything else (unknown paths, methods a route
-//! does not have) is counted under `other`, so the set of series is fixed. Latency
+//! Endpoints are the operations of the OpenAPI document, registered once when the router is
+//! built; everything else (unknown paths, methods a route does not have) is counted under
+//! `other`, so the set of series is fixed. Latency
 //! percentiles are over each endpoint's most recent [`LATENCY_WINDOW`] requests.
 
 use std::collections::VecDeque;
@@ -14,16 +15,20 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::routes::ROUTES;
 use crate::state::AppState;
 
 /// Requests per endpoint the latency percentiles are computed over.
 pub const LATENCY_WINDOW: usize = 1024;
 
+/// Label of the requests that match no operation.
+pub const OTHER: &str = "other";
+
 /// Counters of every endpoint.
 pub struct Metrics {
-    endpoints: Mutex<Vec<Counters>>,
+    /// `(label, counters)` per operation, [`OTHER`] last.
+    endpoints: Mutex<Vec<(String, Counters)>>,
 }
 
 #[derive(Default, Clone)]
@@ -37,13 +42,13 @@ struct Counters {
 impl Default for Metrics {
     fn default() -> Self {
         Self {
-            endpoints: Mutex::new(vec![Counters::default(); ROUTES.len() + 1]),
+            endpoints: Mutex::new(vec![(OTHER.to_string(), Counters::default())]),
         }
     }
 }
 
 /// One endpoint's figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EndpointMetrics {
     /// `METHOD /path`, or `other`.
     pub endpoint: String,
@@ -60,7 +65,7 @@ pub struct EndpointMetrics {
 }
 
 /// Latency percentiles over the recent window.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct Latency {
     /// Median.
     pub p50: f64,
@@ -73,15 +78,32 @@ pub struct Latency {
 }
 
 impl Metrics {
-    /// Records one answered request of route `route` (an index into [`ROUTES`], or `None`
-    /// for `other`).
-    pub fn record(&self, route: Option<usize>, status: StatusCode, elapsed: Duration) {
+    /// Starts counting `endpoints` (`METHOD /path`), before [`OTHER`]; counts so far are
+    /// dropped.
+    pub fn register(&self, endpoints: Vec<String>) {
+        let mut counters: Vec<(String, Counters)> = endpoints
+            .into_iter()
+            .map(|label| (label, Counters::default()))
+            .collect();
+        counters.push((OTHER.to_string(), Counters::default()));
+        *self
+            .endpoints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = counters;
+    }
+
+    /// Records one answered request of `endpoint` (`METHOD /path`; [`OTHER`] when it is
+    /// `None` or not registered).
+    pub fn record(&self, endpoint: Option<&str>, status: StatusCode, elapsed: Duration) {
         let mut endpoints = self
             .endpoints
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let index = route.filter(|&i| i < ROUTES.len()).unwrap_or(ROUTES.len());
-        let Some(c) = endpoints.get_mut(index) else {
+        let last = endpoints.len().saturating_sub(1);
+        let index = endpoint
+            .and_then(|e| endpoints.iter().position(|(label, _)| label == e))
+            .unwrap_or(last);
+        let Some((_, c)) = endpoints.get_mut(index) else {
             return;
         };
         c.requests += 1;
@@ -101,11 +123,8 @@ impl Metrics {
             .unwrap_or_else(PoisonError::into_inner);
         endpoints
             .iter()
-            .enumerate()
-            .map(|(i, c)| EndpointMetrics {
-                endpoint: ROUTES
-                    .get(i)
-                    .map_or("other".to_string(), |(m, p)| format!("{m} {p}")),
+            .map(|(label, c)| EndpointMetrics {
+                endpoint: label.clone(),
                 requests: c.requests,
                 errors: c.client_errors + c.server_errors,
                 client_errors: c.client_errors,
@@ -132,16 +151,15 @@ fn latency(samples: &VecDeque<f64>) -> Option<Latency> {
 
 /// Middleware: times every request and records it under its route.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().and_then(|path| {
-        ROUTES
-            .iter()
-            .position(|(m, p)| *p == path.as_str() && *m == request.method().as_str())
-    });
+    let endpoint = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| format!("{} {}", request.method(), path.as_str()));
     let started = Instant::now();
     let response = next.run(request).await;
     state
         .metrics()
-        .record(route, response.status(), started.elapsed());
+        .record(endpoint.as_deref(), response.status(), started.elapsed());
     response
 }
 
@@ -152,13 +170,18 @@ mod tests {
     #[test]
     fn counts_errors_and_computes_nearest_rank_percentiles() {
         let metrics = Metrics::default();
+        metrics.register(vec!["GET /a".into(), "GET /b".into()]);
         for ms in 1..=100 {
-            metrics.record(Some(0), StatusCode::OK, Duration::from_millis(ms));
+            metrics.record(Some("GET /a"), StatusCode::OK, Duration::from_millis(ms));
         }
-        metrics.record(Some(0), StatusCode::BAD_REQUEST, Duration::from_millis(1));
+        metrics.record(
+            Some("GET /a"),
+            StatusCode::BAD_REQUEST,
+            Duration::from_millis(1),
+        );
         metrics.record(None, StatusCode::NOT_FOUND, Duration::from_millis(1));
         metrics.record(
-            Some(usize::MAX),
+            Some("POST /a"),
             StatusCode::BAD_GATEWAY,
             Duration::from_millis(1),
         );

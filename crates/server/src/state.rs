@@ -13,7 +13,7 @@ use daogou_guide::{Guide, GuideError};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::ApiKey;
-use crate::error::ApiError;
+use crate::error::{ApiError, ServerState};
 use crate::histories::Histories;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
@@ -149,7 +149,7 @@ impl AppState {
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("the guide failed to load: {message}"),
             )
-            .with_detail("status", "failed")),
+            .with_state(ServerState::Failed)),
         }
     }
 
@@ -191,7 +191,7 @@ impl AppState {
                     limits.queue_wait.as_secs_f64()
                 ),
             )
-            .with_detail("status", "busy")
+            .with_state(ServerState::Busy)
             .with_header(RETRY_AFTER, HeaderValue::from_static("1"))),
         }
     }

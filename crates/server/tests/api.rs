@@ -12,7 +12,6 @@ use daogou_guide::app::CATALOG_DB;
 use daogou_guide::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
 use daogou_guide::{Guide, GuideConfig};
 use daogou_server::routes::recommend::NO_STORED_HISTORY;
-use daogou_server::routes::ROUTES;
 use daogou_server::{app, ApiKey, AppState, Histories, Limits, Loader, Settings};
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -92,10 +91,12 @@ fn ready(settings: Settings) -> AppState {
     state
 }
 
-/// A server on an ephemeral port, stopped when dropped.
+/// A server on an ephemeral port, stopped when dropped. Every JSON answer it gives is
+/// checked against the OpenAPI document it serves.
 struct Server {
     base: String,
     runtime: Option<tokio::runtime::Runtime>,
+    document: Value,
 }
 
 impl Server {
@@ -112,10 +113,53 @@ impl Server {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
             axum::serve(listener, app(state)).await.expect("serve");
         });
-        Self {
+        let mut server = Self {
             base: format!("http://{addr}"),
             runtime: Some(runtime),
+            document: Value::Null,
+        };
+        server.document = server.get("/api/openapi.json").json;
+        assert!(
+            server.document["paths"].is_object(),
+            "the document is served"
+        );
+        server
+    }
+
+    /// Asserts that the document lists `status` for the operation `method path` (when it
+    /// has that operation) and that `body` matches the schema it gives for that status.
+    fn check_contract(&self, method: &str, path: &str, status: u16, body: &Value) {
+        if self.document.is_null() {
+            return;
         }
+        let path = path.split('?').next().unwrap_or(path);
+        let operation = self.document["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .find(|(template, _)| instance_of(template, path))
+            .and_then(|(template, item)| Some((template, item.get(method.to_lowercase())?)));
+        let Some((template, operation)) = operation else {
+            return;
+        };
+        let response = operation["responses"]
+            .get(status.to_string())
+            .unwrap_or_else(|| {
+                panic!("{method} {template} answered {status}, which the document does not list")
+            });
+        let Some(schema) = response.pointer("/content/application~1json/schema") else {
+            return;
+        };
+        let root = json!({ "allOf": [schema], "components": self.document["components"] });
+        let validator = jsonschema::draft202012::new(&root).expect("the schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(body)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {path} answered {status} with a body the document does not allow: {errors:#?}"
+        );
     }
 
     /// Sends a request; returns status, the response headers we look at, and the JSON body.
@@ -155,6 +199,9 @@ impl Server {
         } else {
             Value::Null
         };
+        if content_type.starts_with("application/json") {
+            self.check_contract(method, path, status, &json);
+        }
         Answer {
             status,
             content_type,
@@ -179,6 +226,15 @@ impl Server {
             Some(body.to_string().as_bytes()),
         )
     }
+}
+
+/// Whether `path` is an instance of the document's path `template` (`{name}`: one segment).
+fn instance_of(template: &str, path: &str) -> bool {
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len()
+        && t.iter().zip(&p).all(|(want, got)| {
+            want == got || (want.starts_with('{') && want.ends_with('}') && !got.is_empty())
+        })
 }
 
 impl Drop for Server {
@@ -685,13 +741,39 @@ fn openapi_document_parses_and_lists_every_route() {
         .as_str()
         .is_some_and(|v| v.starts_with("3.")));
     let paths = doc.json["paths"].as_object().expect("paths");
-    for (method, path) in ROUTES {
-        let operation = &paths[*path][method.to_lowercase()];
-        assert!(operation["responses"]["200"].is_object(), "{method} {path}");
-        if *method == "GET" && !path.contains('{') {
-            assert_eq!(server.get(path).status, 200, "GET {path}");
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            assert!(operation["responses"]["200"].is_object(), "{method} {path}");
+            operations.push(format!("{} {path}", method.to_uppercase()));
+            if method == "get" && !path.contains('{') {
+                assert_eq!(server.get(path).status, 200, "GET {path}");
+            }
         }
     }
+    for expected in [
+        "POST /api/recommend",
+        "POST /api/catalog/import",
+        "PUT /api/users/{id}/history",
+        "DELETE /api/users/{id}",
+        "GET /",
+    ] {
+        assert!(
+            operations.iter().any(|o| o == expected),
+            "{expected} is missing"
+        );
+    }
+    let metrics = server.get("/api/metrics");
+    let mut endpoints: Vec<&str> = metrics.json["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .filter_map(|e| e["endpoint"].as_str())
+        .collect();
+    assert_eq!(endpoints.pop(), Some("other"), "other comes last");
+    endpoints.sort_unstable();
+    operations.sort_unstable();
+    assert_eq!(endpoints, operations, "one metrics series per operation");
 }
 
 #[test]

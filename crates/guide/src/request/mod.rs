@@ -20,7 +20,7 @@ use daogou_catalog::Span;
 use serde::Serialize;
 
 /// What a constraint asks for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub enum ConstraintKind {
     /// Price at most this (inclusive).
     MaxPrice(Price),
@@ -52,7 +52,7 @@ pub enum ConstraintKind {
 }
 
 /// How the guide uses a constraint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConstraintRole {
     /// Price bounds and explicit brands: products that fail are excluded.
@@ -74,7 +74,7 @@ impl fmt::Display for ConstraintRole {
 }
 
 /// One constraint and the request bytes that produced it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Constraint {
     /// What is asked.
     pub kind: ConstraintKind,
@@ -133,7 +133,7 @@ fn with_usd(price: &Price) -> String {
 }
 
 /// A request split into constraints and remaining free text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ParsedRequest {
     /// The request as given.
     pub text: String,

@@ -16,9 +16,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use daogou_catalog::{ColumnMapping, ImportReport, Role};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::RequireApiKey;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
+use crate::openapi::{BodyErrors, KeyErrors};
 use crate::state::AppState;
 
 /// Content types of JSON Lines bodies.
@@ -31,15 +33,28 @@ pub const JSONL_TYPES: &[&str] = &[
 /// Content type of CSV bodies.
 pub const CSV_TYPE: &str = "text/csv";
 
-/// Optional column names, as query parameters.
-#[derive(Debug, Deserialize)]
+/// Optional column names, as query parameters (default: inferred from the header).
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Columns {
+    /// Column holding the product id.
+    #[param(min_length = 1)]
     id: Option<String>,
+    /// Column holding the title.
+    #[param(min_length = 1)]
     title: Option<String>,
+    /// Column holding the description.
+    #[param(min_length = 1)]
     description: Option<String>,
+    /// Column holding the brand.
+    #[param(min_length = 1)]
     brand: Option<String>,
+    /// Column holding the category.
+    #[param(min_length = 1)]
     category: Option<String>,
+    /// Column holding the price.
+    #[param(min_length = 1)]
     price: Option<String>,
 }
 
@@ -65,7 +80,7 @@ impl Columns {
 }
 
 /// What an import did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ImportAnswer {
     /// Counts and skipped rows.
     #[serde(flatten)]
@@ -74,7 +89,37 @@ pub struct ImportAnswer {
     products: usize,
 }
 
-/// Imports the body into the catalog and swaps the guide.
+/// Import products.
+///
+/// Adds or updates products. The body is the catalog: JSON Lines (one product object per
+/// line) or CSV with a header row. Rows that cannot be read are skipped and listed. The
+/// import runs on a fresh guide that replaces the current one when it is done; one import
+/// runs at a time.
+#[utoipa::path(
+    post,
+    path = "/api/catalog/import",
+    tag = "catalog",
+    params(Columns),
+    request_body(
+        description = "The catalog",
+        content(
+            (String = "application/x-ndjson"),
+            (String = "application/jsonl"),
+            (String = "application/x-jsonlines"),
+            (String = "text/csv"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "What the import did", body = ImportAnswer),
+        (status = 409, description = "Another import is running", body = ErrorBody),
+        (status = 500, description = "An internal error", body = ErrorBody),
+        (status = 503, description = "The model is loading or failed to load", body = ErrorBody),
+        (status = 507, description = "No space to store the upload or the products; nothing was written", body = ErrorBody),
+        BodyErrors,
+        KeyErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn import(
     _key: RequireApiKey,
     State(state): State<AppState>,
@@ -106,7 +151,7 @@ pub async fn import(
             ApiError::new(rejection.status(), rejection.body_text())
         }
     })?;
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if std::str::from_utf8(&body).is_ok_and(|text| text.trim().is_empty()) {
         return Err(ApiError::unprocessable(
             "the body is empty: send the catalog",
         ));

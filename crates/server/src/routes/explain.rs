@@ -3,27 +3,31 @@
 use axum::extract::State;
 use axum::Json;
 use daogou_attribute::{PairExplanation, TextExplainOptions};
+use daogou_catalog::schema::optional_integer;
 use daogou_guide::Method;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::limits::Limits;
+use crate::openapi::{BodyErrors, JobErrors};
 use crate::state::AppState;
 
 /// The body of `POST /api/explain`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExplainBody {
     /// The text whose words are explained.
     text: String,
     /// The text it is compared with.
     pair: String,
-    /// Methods (default: all five).
+    /// Methods (default: the five a shopper is offered).
     #[serde(default)]
+    #[schema(min_items = 1)]
     methods: Option<Vec<Method>>,
     /// Seed of every sampled method (default 0).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_integer")]
     seed: Option<u64>,
 }
 
@@ -44,7 +48,7 @@ impl ExplainBody {
         limits.text("text", &self.text)?;
         limits.text("pair", &self.pair)?;
         let mut options = TextExplainOptions {
-            seed: self.seed.unwrap_or(0),
+            seed: limits.seed(self.seed)?,
             max_evals: limits.max_evals,
             ..TextExplainOptions::default()
         };
@@ -64,7 +68,20 @@ impl ExplainBody {
     }
 }
 
-/// Explains cos(text, pair) over the words of `text`.
+/// Word attributions of the similarity of two texts.
+///
+/// Explains cos(embedding(text), embedding(pair)) over the words of `text`.
+#[utoipa::path(
+    post,
+    path = "/api/explain",
+    tag = "guide",
+    request_body = ExplainBody,
+    responses(
+        (status = 200, description = "One explanation per method", body = PairExplanation),
+        BodyErrors,
+        JobErrors,
+    ),
+)]
 pub async fn explain(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<ExplainBody>,

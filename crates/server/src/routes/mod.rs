@@ -10,95 +10,92 @@ pub mod scene;
 mod system;
 pub mod users;
 
+use std::sync::Arc;
+
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header::X_CONTENT_TYPE_OPTIONS;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{delete, get, post, put};
-use axum::Router;
+use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{json_errors, panic_response, ApiError};
-use crate::limits::timeout;
+use crate::limits::{timeout, Limits};
 use crate::metrics::track;
+use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 
-/// Every route as `(method, path)`; the OpenAPI document and the metrics follow this list.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/"),
-    ("GET", "/static/app.css"),
-    ("GET", "/static/app.js"),
-    ("GET", "/api/health"),
-    ("GET", "/api/metrics"),
-    ("GET", "/api/openapi.json"),
-    ("POST", "/api/recommend"),
-    ("POST", "/api/explain"),
-    ("POST", "/api/scene"),
-    ("POST", "/api/profile"),
-    ("POST", "/api/catalog/import"),
-    ("PUT", "/api/users/{id}/history"),
-    ("GET", "/api/users/{id}/history"),
-    ("DELETE", "/api/users/{id}"),
-];
-
-/// Whether `path` is an instance of the route `template` (`{name}` matches one segment).
-pub fn route_matches(template: &str, path: &str) -> bool {
-    let (mut t, mut p) = (template.split('/'), path.split('/'));
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return true,
-            (Some(want), Some(got)) => {
-                let any = want.starts_with('{') && want.ends_with('}') && !got.is_empty();
-                if !(any || want == got) {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-    }
-}
-
-/// The whole application over `state`.
-pub fn app(state: AppState) -> Router {
-    let limits = state.settings().limits;
-    let guide = Router::new()
-        .route("/api/recommend", post(recommend::recommend))
-        .route("/api/explain", post(explain::explain))
-        .route("/api/scene", post(scene::scene))
-        .route("/api/profile", post(profile::profile))
-        .route(
-            "/api/users/{id}/history",
-            put(users::put_history).get(users::get_history),
-        )
-        .route("/api/users/{id}", delete(users::delete_user))
+/// Every route, each registered once: the router, the OpenAPI document and the metrics
+/// labels all come from this.
+pub(crate) fn registered(limits: &Limits) -> OpenApiRouter<AppState> {
+    let guide = OpenApiRouter::new()
+        .routes(routes!(recommend::recommend))
+        .routes(routes!(explain::explain))
+        .routes(routes!(scene::scene))
+        .routes(routes!(profile::profile))
+        .routes(routes!(users::put_history, users::get_history))
+        .routes(routes!(users::delete_user))
         .route_layer(middleware::from_fn_with_state(
             limits.request_timeout,
             timeout,
         ));
-    let import = Router::new()
-        .route("/api/catalog/import", post(catalog::import))
+    let import = OpenApiRouter::new()
+        .routes(routes!(catalog::import))
         .layer(DefaultBodyLimit::max(limits.max_import_bytes))
         .route_layer(middleware::from_fn_with_state(
             limits.import_timeout,
             timeout,
         ));
-    Router::new()
-        .route("/", get(page::index))
-        .route("/static/app.css", get(page::css))
-        .route("/static/app.js", get(page::js))
-        .route("/api/health", get(system::health))
-        .route("/api/metrics", get(system::metrics))
-        .route("/api/openapi.json", get(system::openapi))
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(page::index))
+        .routes(routes!(page::css))
+        .routes(routes!(page::js))
+        .routes(routes!(system::health))
+        .routes(routes!(system::metrics))
+        .routes(routes!(system::openapi))
         .merge(guide)
         .merge(import)
+}
+
+/// The whole application over `state`.
+pub fn app(state: AppState) -> Router {
+    let limits = state.settings().limits;
+    let (router, generated) = registered(&limits).split_for_parts();
+    state.metrics().register(operations(&generated));
+    let document = Arc::new(openapi::document(&generated, &limits));
+    router
         .fallback(not_found)
+        .layer(Extension(document))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(no_sniff))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
+}
+
+/// Every operation of the document as `METHOD /path`, in document order.
+pub fn operations(doc: &utoipa::openapi::OpenApi) -> Vec<String> {
+    doc.paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("PATCH", &item.patch),
+            ]
+            .into_iter()
+            .filter(|(_, operation)| operation.is_some())
+            .map(move |(method, _)| format!("{method} {path}"))
+        })
+        .collect()
 }
 
 async fn not_found(request: Request) -> ApiError {
@@ -119,23 +116,4 @@ async fn no_sniff(request: Request, next: Next) -> Response {
         .headers_mut()
         .insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn templates_match_one_segment_per_parameter() {
-        assert!(route_matches("/api/users/{id}", "/api/users/u-1"));
-        assert!(route_matches(
-            "/api/users/{id}/history",
-            "/api/users/u-1/history"
-        ));
-        assert!(route_matches("/api/health", "/api/health"));
-        assert!(!route_matches("/api/users/{id}", "/api/users/"));
-        assert!(!route_matches("/api/users/{id}", "/api/users/a/b"));
-        assert!(!route_matches("/api/users/{id}/history", "/api/users/a"));
-        assert!(!route_matches("/api/health", "/api/healthz"));
-    }
 }

@@ -22,17 +22,87 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     )
 }
 
-/// `GET /`.
+/// The web page.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "page",
+    responses((status = 200, description = "The web page", content_type = "text/html", body = String)),
+)]
 pub async fn index() -> impl IntoResponse {
     asset("text/html; charset=utf-8", INDEX_HTML)
 }
 
-/// `GET /static/app.css`.
+/// The page's style sheet.
+#[utoipa::path(
+    get,
+    path = "/static/app.css",
+    tag = "page",
+    responses((status = 200, description = "The page's style sheet", content_type = "text/css", body = String)),
+)]
 pub async fn css() -> impl IntoResponse {
     asset("text/css; charset=utf-8", APP_CSS)
 }
 
-/// `GET /static/app.js`.
+/// The page's script.
+#[utoipa::path(
+    get,
+    path = "/static/app.js",
+    tag = "page",
+    responses((status = 200, description = "The page's script", content_type = "text/javascript", body = String)),
+)]
 pub async fn js() -> impl IntoResponse {
     asset("text/javascript; charset=utf-8", APP_JS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use daogou_attribute::Method;
+
+    /// The quoted words after each `marker` in `text`.
+    fn quoted_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
+        text.split(marker)
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect()
+    }
+
+    fn method(name: &str) -> Method {
+        serde_json::from_value(serde_json::Value::String(name.to_string()))
+            .unwrap_or_else(|_| panic!("the page names a method the API lacks: {name}"))
+    }
+
+    #[test]
+    fn the_page_names_methods_as_the_api_does() {
+        let choices: Vec<&str> = INDEX_HTML
+            .lines()
+            .filter(|line| line.contains(r#"name="method""#))
+            .collect();
+        let values: Vec<&str> = choices
+            .iter()
+            .flat_map(|line| quoted_after(line, r#"value=""#))
+            .collect();
+        assert_eq!(values.len(), choices.len(), "every choice has a value");
+        let mut offered: Vec<Method> = values.iter().map(|v| method(v)).collect();
+        offered.sort();
+        let mut expected = Method::OFFERED;
+        expected.sort();
+        assert_eq!(offered, expected, "the page offers what the API offers");
+        let table = APP_JS
+            .split("const METHOD_IDS = {")
+            .nth(1)
+            .and_then(|rest| rest.split("};").next())
+            .expect("METHOD_IDS in app.js");
+        for line in table.lines().filter(|l| l.contains(':')) {
+            let (key, ids) = line.split_once(':').expect("key: ids");
+            assert!(
+                values.contains(&key.trim()),
+                "{key} is not a choice of the page"
+            );
+            for id in ids.split('\'').skip(1).step_by(2) {
+                method(id);
+            }
+        }
+    }
 }

@@ -6,18 +6,21 @@ use daogou_catalog::HistoryEvent;
 use daogou_guide::profile::Profile;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::history;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::limits::Limits;
+use crate::openapi::{BodyErrors, JobErrors};
 use crate::state::AppState;
 
 /// The body of `POST /api/profile`, and of `PUT /api/users/{id}/history`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryBody {
     /// History events, as in history files.
+    #[schema(value_type = Vec<HistoryEvent>)]
     history: Vec<Value>,
 }
 
@@ -28,7 +31,20 @@ impl HistoryBody {
     }
 }
 
-/// Builds the profile.
+/// The shopper profile of a history.
+///
+/// Preferred categories and brands, price band and the weight of every event.
+#[utoipa::path(
+    post,
+    path = "/api/profile",
+    tag = "guide",
+    request_body = HistoryBody,
+    responses(
+        (status = 200, description = "The profile", body = Profile),
+        BodyErrors,
+        JobErrors,
+    ),
+)]
 pub async fn profile(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<HistoryBody>,

@@ -4,18 +4,21 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use daogou_catalog::schema::optional_integer;
 use daogou_catalog::HistoryEvent;
 use daogou_guide::answer::Recommendations;
 use daogou_guide::{Method, RecommendOptions};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::history;
 use crate::auth::authorize;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::histories::UserId;
 use crate::limits::Limits;
+use crate::openapi::{BodyErrors, JobErrors};
 use crate::state::AppState;
 
 /// Notice added to answers for a user with no stored history.
@@ -23,26 +26,33 @@ pub const NO_STORED_HISTORY: &str =
     "no history is stored for this user; the products are not personalised";
 
 /// The body of `POST /api/recommend`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecommendBody {
-    /// What the shopper is looking for.
+    /// What the shopper is looking for, e.g. "waterproof hiking jacket under 200 dollars".
     request: String,
     /// Products to return (default 10).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_integer")]
+    #[schema(minimum = 1)]
     k: Option<usize>,
     /// Explanation methods of the request words (default `["shap"]`; `[]` for none).
     #[serde(default)]
     explain: Option<Vec<Method>>,
     /// Seed of every sampled method (default 0).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_integer")]
     seed: Option<u64>,
-    /// The shopper's history, for personalisation.
+    /// The shopper's history, for personalisation, as in history files.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<HistoryEvent>>)]
     history: Option<Vec<Value>>,
     /// A user whose stored history personalises the answer (needs `--store-histories` and
     /// the API key); not together with `history`.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     user_id: Option<String>,
 }
 
@@ -74,7 +84,7 @@ impl RecommendBody {
         limits.text("request", &self.request)?;
         let mut options = RecommendOptions {
             k: limits.k(self.k.unwrap_or(RecommendOptions::default().k))?,
-            seed: self.seed.unwrap_or(0),
+            seed: limits.seed(self.seed)?,
             ..RecommendOptions::default()
         };
         if let Some(methods) = self.explain {
@@ -101,7 +111,29 @@ impl RecommendBody {
     }
 }
 
-/// Recommends products, explained.
+/// Recommended products, each explained.
+///
+/// Ranks the catalog for a request (optionally personalised by a history sent with it, or
+/// by the stored history of `user_id`) and explains every product: score components, word
+/// attributions per requested method, matched product words, the sentence for the
+/// shopper, the recognised scene, notices and the counterfactual. With `user_id` the API
+/// key is required; a user with no stored history gets unpersonalised products and a
+/// notice.
+#[utoipa::path(
+    post,
+    path = "/api/recommend",
+    tag = "guide",
+    request_body = RecommendBody,
+    responses(
+        (status = 200, description = "The products, best first, each explained", body = Recommendations),
+        (status = 401, description = "`user_id` was sent without an API key", body = ErrorBody),
+        (status = 403, description = "`user_id` was sent with a wrong API key, or none is configured", body = ErrorBody),
+        (status = 409, description = "`user_id` was sent to a server that stores no histories", body = ErrorBody),
+        BodyErrors,
+        JobErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = [])),
+)]
 pub async fn recommend(
     State(state): State<AppState>,
     headers: HeaderMap,

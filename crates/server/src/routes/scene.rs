@@ -2,16 +2,19 @@
 
 use axum::extract::State;
 use axum::Json;
+use daogou_catalog::schema::optional_integer;
 use daogou_guide::scene::SceneResult;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::limits::Limits;
+use crate::openapi::{BodyErrors, JobErrors};
 use crate::state::AppState;
 
 /// The body of `POST /api/scene`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SceneBody {
     /// The request.
@@ -20,7 +23,7 @@ pub struct SceneBody {
     #[serde(default)]
     explain: Option<bool>,
     /// Seed of the word attributions (default 0).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_integer")]
     seed: Option<u64>,
 }
 
@@ -42,12 +45,25 @@ impl SceneBody {
         Ok(SceneJob {
             request: self.request,
             explain: self.explain.unwrap_or(true),
-            seed: self.seed.unwrap_or(0),
+            seed: limits.seed(self.seed)?,
         })
     }
 }
 
-/// Recognises the scene of a request.
+/// The shopping scene of a request.
+///
+/// Calibrated zero-shot scene recognition, with word attributions of the winning scene.
+#[utoipa::path(
+    post,
+    path = "/api/scene",
+    tag = "guide",
+    request_body = SceneBody,
+    responses(
+        (status = 200, description = "The scene, the ranking of all scenes and the explanation", body = SceneResult),
+        BodyErrors,
+        JobErrors,
+    ),
+)]
 pub async fn scene(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SceneBody>,

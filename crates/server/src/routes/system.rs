@@ -1,66 +1,134 @@
 //! `GET /api/health`, `GET /api/metrics` and `GET /api/openapi.json`.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::{json, Value};
+use axum::{Extension, Json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
-use crate::openapi;
+use crate::metrics::EndpointMetrics;
 use crate::state::{AppState, Phase};
 
-/// `200` with `status` `"ok"` or `"loading"`; `503` with `"failed"` when loading failed.
-pub async fn health(State(state): State<AppState>) -> Response {
-    let version = env!("CARGO_PKG_VERSION");
-    let uptime_s = state.uptime_s();
-    let history_storage = state.settings().histories.is_some();
-    match state.phase() {
-        Phase::Ready(summary) => Json(json!({
-            "status": "ok",
-            "products": summary.products,
-            "scenes": summary.scenes,
-            "model": summary.model,
-            "version": version,
-            "uptime_s": uptime_s,
-            "history_storage": history_storage,
-        }))
-        .into_response(),
-        Phase::Loading => Json(json!({
-            "status": "loading",
-            "products": Value::Null,
-            "model": Value::Null,
-            "version": version,
-            "uptime_s": uptime_s,
-            "history_storage": history_storage,
-        }))
-        .into_response(),
-        Phase::Failed(error) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({
-                "status": "failed",
-                "error": error,
-                "products": Value::Null,
-                "model": Value::Null,
-                "version": version,
-                "uptime_s": uptime_s,
-                "history_storage": history_storage,
-            })),
-        )
-            .into_response(),
-    }
+/// Whether the guide is loaded, and what it serves.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` (loaded), `loading` or `failed`.
+    pub status: HealthStatus,
+    /// Products in the catalog; `null` until loaded.
+    pub products: Option<usize>,
+    /// Scenes the guide recognises, once loaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenes: Option<usize>,
+    /// The encoder; `null` until loaded.
+    pub model: Option<String>,
+    /// Why loading failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The server's version.
+    pub version: &'static str,
+    /// Seconds since the server started.
+    pub uptime_s: f64,
+    /// Whether the server stores histories (`--store-histories`).
+    pub history_storage: bool,
+}
+
+/// Where the guide is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// Loaded and answering.
+    Ok,
+    /// Still loading.
+    Loading,
+    /// Loading failed.
+    Failed,
 }
 
 /// Request counts, errors and latency percentiles per endpoint, and job slots in use.
-pub async fn metrics(State(state): State<AppState>) -> Json<Value> {
-    let (in_use, limit) = state.jobs();
-    Json(json!({
-        "uptime_s": state.uptime_s(),
-        "jobs": { "running": in_use, "limit": limit },
-        "endpoints": state.metrics().snapshot(),
-    }))
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MetricsAnswer {
+    /// Seconds since the server started.
+    pub uptime_s: f64,
+    /// Guide jobs running and the limit.
+    pub jobs: Jobs,
+    /// One entry per endpoint of the document, `other` last.
+    pub endpoints: Vec<EndpointMetrics>,
 }
 
-/// The OpenAPI 3 document of this server.
-pub async fn openapi(State(state): State<AppState>) -> Json<Value> {
-    Json(openapi::document(&state.settings().limits))
+/// Guide jobs running and the limit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Jobs {
+    /// Jobs running now.
+    pub running: usize,
+    /// Jobs that may run at once.
+    pub limit: usize,
+}
+
+/// Whether the guide is loaded.
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "system",
+    responses(
+        (status = 200, description = "Loaded (status ok) or loading (status loading)", body = Health),
+        (status = 503, description = "Loading failed (status failed)", body = Health),
+    ),
+)]
+pub async fn health(State(state): State<AppState>) -> Response {
+    let mut health = Health {
+        status: HealthStatus::Loading,
+        products: None,
+        scenes: None,
+        model: None,
+        error: None,
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_s: state.uptime_s(),
+        history_storage: state.settings().histories.is_some(),
+    };
+    match state.phase() {
+        Phase::Ready(summary) => {
+            health.status = HealthStatus::Ok;
+            health.products = Some(summary.products);
+            health.scenes = Some(summary.scenes);
+            health.model = Some(summary.model);
+            Json(health).into_response()
+        }
+        Phase::Loading => Json(health).into_response(),
+        Phase::Failed(error) => {
+            health.status = HealthStatus::Failed;
+            health.error = Some(error);
+            (StatusCode::SERVICE_UNAVAILABLE, Json(health)).into_response()
+        }
+    }
+}
+
+/// Request counts, errors and latency percentiles per endpoint.
+#[utoipa::path(
+    get,
+    path = "/api/metrics",
+    tag = "system",
+    responses((status = 200, description = "The metrics", body = MetricsAnswer)),
+)]
+pub async fn metrics(State(state): State<AppState>) -> Json<MetricsAnswer> {
+    let (running, limit) = state.jobs();
+    Json(MetricsAnswer {
+        uptime_s: state.uptime_s(),
+        jobs: Jobs { running, limit },
+        endpoints: state.metrics().snapshot(),
+    })
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "system",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)),
+)]
+pub async fn openapi(Extension(document): Extension<Arc<Value>>) -> Json<Value> {
+    Json(Value::clone(&document))
 }

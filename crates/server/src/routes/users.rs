@@ -11,12 +11,14 @@ use axum::Json;
 use daogou_catalog::history_store::UserDeletion;
 use daogou_catalog::HistoryEvent;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::profile::HistoryBody;
 use crate::auth::RequireApiKey;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::histories::{Histories, UserId};
+use crate::openapi::{BodyErrors, KeyErrors, StoreErrors};
 use crate::state::AppState;
 
 /// Extractor of the history store: `404` when the server keeps no histories. It runs
@@ -46,27 +48,44 @@ fn user(path: Result<Path<String>, PathRejection>) -> Result<UserId, ApiError> {
 }
 
 /// The answer to `PUT`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Stored {
     /// Events now stored for the user.
     pub events: usize,
 }
 
 /// The answer to `GET`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StoredHistory {
     /// The stored events, oldest first as sent; empty when nothing is stored.
     pub history: Vec<HistoryEvent>,
 }
 
 /// The answer to `DELETE`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Deleted {
     /// What was deleted.
     pub deleted: UserDeletion,
 }
 
-/// `PUT /api/users/{id}/history`: replaces the user's history (checked like a request's).
+/// Replace a user's stored history.
+///
+/// Replaces the history stored for the user with the events sent, checked like a
+/// request's history (an empty list deletes it). Needs `--store-histories`.
+#[utoipa::path(
+    put,
+    path = "/api/users/{id}/history",
+    tag = "users",
+    params(("id" = String, Path, min_length = 1, max_length = 128, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$", description = "The user id: 1 to 128 characters, not blank, no control characters")),
+    request_body = HistoryBody,
+    responses(
+        (status = 200, description = "The events now stored", body = Stored),
+        BodyErrors,
+        KeyErrors,
+        StoreErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn put_history(
     StoredHistories(store): StoredHistories,
     _key: RequireApiKey,
@@ -80,7 +99,23 @@ pub async fn put_history(
     Ok(Json(Stored { events }))
 }
 
-/// `GET /api/users/{id}/history`.
+/// A user's stored history.
+///
+/// The events stored for the user, in the order they were sent; empty when nothing is
+/// stored. Needs `--store-histories`.
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}/history",
+    tag = "users",
+    params(("id" = String, Path, min_length = 1, max_length = 128, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$", description = "The user id: 1 to 128 characters, not blank, no control characters")),
+    responses(
+        (status = 200, description = "The stored events", body = StoredHistory),
+        (status = 422, description = "The user id is not valid", body = ErrorBody),
+        KeyErrors,
+        StoreErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn get_history(
     StoredHistories(store): StoredHistories,
     _key: RequireApiKey,
@@ -90,7 +125,23 @@ pub async fn get_history(
     Ok(Json(StoredHistory { history }))
 }
 
-/// `DELETE /api/users/{id}`: deletes everything stored about the user.
+/// Delete everything stored about a user.
+///
+/// Deletes the user's stored history (the only data kept about users) and says what was
+/// deleted. Needs `--store-histories`.
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}",
+    tag = "users",
+    params(("id" = String, Path, min_length = 1, max_length = 128, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$", description = "The user id: 1 to 128 characters, not blank, no control characters")),
+    responses(
+        (status = 200, description = "What was deleted", body = Deleted),
+        (status = 422, description = "The user id is not valid", body = ErrorBody),
+        KeyErrors,
+        StoreErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn delete_user(
     StoredHistories(store): StoredHistories,
     _key: RequireApiKey,
