@@ -173,7 +173,7 @@ mod timestamp {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         match Raw::deserialize(d)? {
-            Raw::Seconds(n) => crate::schema::integral(&n)
+            Raw::Seconds(n) => crate::json::integral(&n)
                 .and_then(|s| i64::try_from(s).ok())
                 .ok_or_else(|| de::Error::custom(format!("timestamp {n} is not whole seconds"))),
             Raw::Text(t) => parse(&t).map_err(de::Error::custom),

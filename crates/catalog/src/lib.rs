@@ -21,6 +21,7 @@ pub mod history;
 pub mod history_store;
 pub mod import;
 pub mod index;
+pub mod json;
 pub mod keyword;
 pub mod mapping;
 pub mod price;

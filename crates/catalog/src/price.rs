@@ -177,46 +177,69 @@ pub fn parse_price_in(input: &str, default: Currency) -> Result<Option<Price>, P
     Ok(Some(Price { amount, currency }))
 }
 
-/// Prefix markers, longest first so `US$` wins over `$`.
-const PREFIXES: &[(&str, Currency)] = &[
-    ("us$", Currency::Usd),
-    ("usd", Currency::Usd),
-    ("cn¥", Currency::Cny),
-    ("jp¥", Currency::Jpy),
-    ("rmb", Currency::Cny),
-    ("cny", Currency::Cny),
-    ("eur", Currency::Eur),
-    ("gbp", Currency::Gbp),
-    ("jpy", Currency::Jpy),
-    ("$", Currency::Usd),
-    ("¥", Currency::Cny),
-    ("￥", Currency::Cny),
-    ("€", Currency::Eur),
-    ("£", Currency::Gbp),
+/// Where a currency marker stands next to the amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// `$100`, `USD 100`.
+    Before,
+    /// `100 dollars`, `100元`.
+    After,
+    /// Either side: codes like `usd` and `€`.
+    Either,
+}
+
+/// Every currency marker daogou reads in prices and requests, lower-case. Markers that may
+/// stand before an amount come longest first, so `US$` wins over `$`.
+const MARKERS: &[(&str, Currency, Place)] = &[
+    ("us$", Currency::Usd, Place::Before),
+    ("cn¥", Currency::Cny, Place::Before),
+    ("jp¥", Currency::Jpy, Place::Before),
+    ("usd", Currency::Usd, Place::Either),
+    ("rmb", Currency::Cny, Place::Either),
+    ("cny", Currency::Cny, Place::Either),
+    ("eur", Currency::Eur, Place::Either),
+    ("gbp", Currency::Gbp, Place::Either),
+    ("jpy", Currency::Jpy, Place::Either),
+    ("$", Currency::Usd, Place::Before),
+    ("¥", Currency::Cny, Place::Before),
+    ("￥", Currency::Cny, Place::Before),
+    ("€", Currency::Eur, Place::Either),
+    ("£", Currency::Gbp, Place::Before),
+    ("dollar", Currency::Usd, Place::After),
+    ("dollars", Currency::Usd, Place::After),
+    ("bucks", Currency::Usd, Place::After),
+    ("美元", Currency::Usd, Place::After),
+    ("美金", Currency::Usd, Place::After),
+    ("yuan", Currency::Cny, Place::After),
+    ("kuai", Currency::Cny, Place::After),
+    ("元", Currency::Cny, Place::After),
+    ("块", Currency::Cny, Place::After),
+    ("块钱", Currency::Cny, Place::After),
+    ("人民币", Currency::Cny, Place::After),
+    ("euro", Currency::Eur, Place::After),
+    ("euros", Currency::Eur, Place::After),
+    ("欧元", Currency::Eur, Place::After),
+    ("quid", Currency::Gbp, Place::After),
+    ("英镑", Currency::Gbp, Place::After),
+    ("yen", Currency::Jpy, Place::After),
+    ("円", Currency::Jpy, Place::After),
+    ("日元", Currency::Jpy, Place::After),
 ];
 
-/// Whole-word suffix markers.
-const SUFFIXES: &[(&str, Currency)] = &[
-    ("usd", Currency::Usd),
-    ("dollar", Currency::Usd),
-    ("dollars", Currency::Usd),
-    ("cny", Currency::Cny),
-    ("rmb", Currency::Cny),
-    ("yuan", Currency::Cny),
-    ("元", Currency::Cny),
-    ("块", Currency::Cny),
-    ("eur", Currency::Eur),
-    ("euro", Currency::Eur),
-    ("euros", Currency::Eur),
-    ("€", Currency::Eur),
-    ("gbp", Currency::Gbp),
-    ("jpy", Currency::Jpy),
-    ("yen", Currency::Jpy),
-    ("円", Currency::Jpy),
-];
+/// The currency a marker names (`$`, `usd`, `元`, `欧元`, ...; any case), wherever it stands.
+pub fn currency_of_marker(marker: &str) -> Option<Currency> {
+    let marker = marker.trim();
+    MARKERS
+        .iter()
+        .find(|(m, _, _)| marker.eq_ignore_ascii_case(m))
+        .map(|(_, c, _)| *c)
+}
 
 fn strip_prefix_marker(s: &str) -> (Option<Currency>, &str) {
-    for (marker, currency) in PREFIXES {
+    let before = MARKERS
+        .iter()
+        .filter(|(_, _, place)| *place != Place::After);
+    for (marker, currency, _) in before {
         if let Some(head) = s.get(..marker.len()) {
             if head.eq_ignore_ascii_case(marker) {
                 return (Some(*currency), &s[marker.len()..]);
@@ -227,10 +250,11 @@ fn strip_prefix_marker(s: &str) -> (Option<Currency>, &str) {
 }
 
 fn suffix_marker(tail: &str) -> Option<Currency> {
-    SUFFIXES
+    MARKERS
         .iter()
-        .find(|(marker, _)| tail.eq_ignore_ascii_case(marker))
-        .map(|(_, c)| *c)
+        .filter(|(_, _, place)| *place != Place::Before)
+        .find(|(marker, _, _)| tail.eq_ignore_ascii_case(marker))
+        .map(|(_, c, _)| *c)
 }
 
 /// Parses a number made of ASCII digits, `,` and `.` following the separator rules in the

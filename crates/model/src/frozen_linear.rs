@@ -9,7 +9,7 @@
 use candle_core::{bail, CpuStorage, CustomOp1, Device, Layout, Module, Result, Shape, Tensor};
 use candle_nn::Linear;
 
-use crate::bert::ComputePath;
+use crate::compute_path::ComputePath;
 
 /// `layer(x)`: candle's `Linear` on the fast path; on the differentiable path a product
 /// whose backward pass gives the input gradient only (CPU f32; other devices use `Linear`).

@@ -257,7 +257,8 @@ fn softmax_logits(params: &[f64], width: usize, e: &[f32]) -> Vec<f64> {
     softmax(&logits)
 }
 
-fn softmax(logits: &[f64]) -> Vec<f64> {
+/// Probabilities from logits, computed stably (the largest logit is subtracted first).
+pub fn softmax(logits: &[f64]) -> Vec<f64> {
     let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let exps: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
     let sum: f64 = exps.iter().sum();

@@ -12,6 +12,7 @@
 //!   multilingual-e5-small.
 
 pub mod bert;
+mod compute_path;
 pub mod config;
 pub mod convert;
 pub mod encoder;
@@ -22,7 +23,8 @@ pub mod head;
 pub mod pooling;
 pub mod tokenize;
 
-pub use bert::{BertModel, BertOutput, ComputePath, ForwardOptions};
+pub use bert::{BertModel, BertOutput, ForwardOptions};
+pub use compute_path::ComputePath;
 pub use config::BertConfig;
 pub use encoder::{Analysis, SentenceEncoder};
 pub use error::{ModelError, Result};

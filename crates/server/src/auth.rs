@@ -9,13 +9,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{ensure, Context, Result};
-use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Environment variable holding the API key.
 pub const API_KEY_ENV: &str = "DAOGOU_API_KEY";
@@ -72,22 +69,10 @@ impl ApiKey {
     }
 }
 
-/// Extractor that lets a request through only with the configured API key. It runs before
-/// the body is read, so unauthenticated uploads are refused without reading them.
-pub struct RequireApiKey;
-
-impl FromRequestParts<AppState> for RequireApiKey {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        authorize(&parts.headers, state).map(|()| Self)
-    }
-}
-
-/// Checks that `headers` carry the configured API key: `403` when no key is configured or
-/// the key is wrong, `401` when none is sent.
-pub fn authorize(headers: &HeaderMap, state: &AppState) -> Result<(), ApiError> {
-    let Some(key) = &state.settings().api_key else {
+/// Checks that `headers` carry the configured API key `key`: `403` when no key is
+/// configured or the key is wrong, `401` when none is sent.
+pub fn authorize(headers: &HeaderMap, key: Option<&ApiKey>) -> Result<(), ApiError> {
+    let Some(key) = key else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             format!(

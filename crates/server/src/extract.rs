@@ -1,17 +1,32 @@
-//! A JSON body extractor whose rejections are JSON errors with clear messages, and the
-//! body parser it uses ([`parse_body`], public so that fuzz targets exercise exactly the
+//! Extractors: the API key check, and a JSON body extractor whose rejections are JSON
+//! errors with clear messages, with the body parser it uses ([`parse_body`], public so that fuzz targets exercise exactly the
 //! code that parses request bodies).
 
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::de::DeserializeOwned;
 
+use crate::auth::authorize;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// Extractor that lets a request through only with the configured API key
+/// ([`authorize`]). It runs before the body is read, so unauthenticated uploads are refused
+/// without reading them.
+pub struct RequireApiKey;
+
+impl FromRequestParts<AppState> for RequireApiKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authorize(&parts.headers, state.settings().api_key.as_ref()).map(|()| Self)
+    }
+}
 
 /// `Json<T>` that answers `400` (malformed JSON), `413` (body over the limit), `415` (not
 /// `application/json`) or `422` (wrong shape or types) with `{"error": ...}`.

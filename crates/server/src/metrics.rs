@@ -8,16 +8,11 @@
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use crate::state::AppState;
 
 /// Requests per endpoint the latency percentiles are computed over.
 pub const LATENCY_WINDOW: usize = 1024;
@@ -147,20 +142,6 @@ fn latency(samples: &VecDeque<f64>) -> Option<Latency> {
         max: sorted[last],
         window: sorted.len(),
     })
-}
-
-/// Middleware: times every request and records it under its route.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let endpoint = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| format!("{} {}", request.method(), path.as_str()));
-    let started = Instant::now();
-    let response = next.run(request).await;
-    state
-        .metrics()
-        .record(endpoint.as_deref(), response.status(), started.elapsed());
-    response
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use daogou_model::fetch::{self, default_spec, Fetcher};
+use daogou_model::fetch::{self, default_spec};
 use daogou_model::SentenceEncoder;
+
+use crate::runtime::fetcher;
 
 #[derive(Debug, Args)]
 pub struct ModelArgs {
@@ -28,7 +30,7 @@ enum Action {
 }
 
 pub fn run(args: ModelArgs, model_dir: Option<&Path>) -> Result<()> {
-    let fetcher = Fetcher::new();
+    let fetcher = fetcher();
     match args.action {
         Action::Pull { force } => {
             let resolved = if force && model_dir.is_none() {

@@ -16,6 +16,7 @@
 //! (`kids over 3`) is not a price. "Around $50" and Chinese numerals (三百) are not handled.
 
 use super::{ConstraintKind, Span};
+use daogou_catalog::price::currency_of_marker;
 use daogou_catalog::{parse_amount, Currency, Price};
 use regex::{Captures, Regex};
 use std::sync::LazyLock;
@@ -232,21 +233,10 @@ fn amount_at(caps: &Captures<'_>, n: usize) -> Option<(f64, Option<Currency>)> {
     Some((value, currency))
 }
 
-/// Currency of a marker matched by `PRE` or `POST`.
+/// Currency of a marker matched by `PRE` or `POST` (`us` followed by anything is dollars).
 fn marker_currency(marker: &str) -> Option<Currency> {
     let m = marker.trim().to_lowercase();
-    let m = m.as_str();
-    Some(match m {
-        "cn¥" | "¥" | "￥" | "rmb" | "cny" | "yuan" | "kuai" | "块钱" | "元" | "块" | "人民币" => {
-            Currency::Cny
-        }
-        "jp¥" | "jpy" | "yen" | "日元" => Currency::Jpy,
-        "€" | "eur" | "euro" | "euros" | "欧元" => Currency::Eur,
-        "£" | "gbp" | "quid" | "英镑" => Currency::Gbp,
-        "$" | "us$" | "usd" | "dollar" | "dollars" | "bucks" | "美元" | "美金" => Currency::Usd,
-        _ if m.starts_with("us") => Currency::Usd,
-        _ => return None,
-    })
+    currency_of_marker(&m).or_else(|| m.starts_with("us").then_some(Currency::Usd))
 }
 
 /// A bare number that is followed by a unit or preceded by an age word.

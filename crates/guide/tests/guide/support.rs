@@ -21,7 +21,6 @@ pub fn encoder() -> SentenceEncoder {
 /// Loads a known model from the cache (fetching, and converting, it if missing).
 pub fn load(spec: &ModelSpec) -> SentenceEncoder {
     let dir = Fetcher::new()
-        .with_progress(false)
         .resolve(None, spec)
         .unwrap_or_else(|e| panic!("{} is required by this test: {e}", spec.name))
         .dir;

@@ -29,7 +29,6 @@ pub fn model_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         Fetcher::new()
-            .with_progress(false)
             .resolve(None, &MINILM_L6_V2)
             .unwrap_or_else(|e| panic!("MiniLM is required by this test: {e}"))
             .dir
@@ -48,7 +47,6 @@ pub fn e5() -> &'static SentenceEncoder {
     static ENCODER: OnceLock<SentenceEncoder> = OnceLock::new();
     ENCODER.get_or_init(|| {
         let dir = Fetcher::new()
-            .with_progress(false)
             .resolve(None, &MULTILINGUAL_E5_SMALL)
             .unwrap_or_else(|e| panic!("multilingual-e5-small is required by this test: {e}"))
             .dir;

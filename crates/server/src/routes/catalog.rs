@@ -18,8 +18,8 @@ use daogou_catalog::{ColumnMapping, ImportReport, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::RequireApiKey;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::RequireApiKey;
 use crate::openapi::{BodyErrors, KeyErrors};
 use crate::state::AppState;
 

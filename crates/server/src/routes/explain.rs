@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use daogou_attribute::{PairExplanation, TextExplainOptions};
-use daogou_catalog::schema::optional_integer;
+use daogou_catalog::json::optional_integer;
 use daogou_guide::Method;
 use serde::Deserialize;
 use utoipa::ToSchema;

@@ -12,7 +12,9 @@ pub mod users;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::header::X_CONTENT_TYPE_OPTIONS;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -25,7 +27,6 @@ use utoipa_axum::routes;
 
 use crate::error::{json_errors, panic_response, ApiError};
 use crate::limits::{timeout, Limits};
-use crate::metrics::track;
 use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 
@@ -109,6 +110,20 @@ async fn not_found(request: Request) -> ApiError {
     )
 }
 
+/// Middleware: times every request and records it under its route.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let endpoint = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| format!("{} {}", request.method(), path.as_str()));
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state
+        .metrics()
+        .record(endpoint.as_deref(), response.status(), started.elapsed());
+    response
+}
+
 /// Middleware: browsers must not guess content types.
 async fn no_sniff(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
@@ -116,4 +131,46 @@ async fn no_sniff(request: Request, next: Next) -> Response {
         .headers_mut()
         .insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::catalog::{CSV_TYPE, JSONL_TYPES};
+    use super::*;
+    use crate::openapi::{document, rules};
+
+    #[test]
+    fn every_rule_of_the_served_document_lands_in_the_generated_one() {
+        let (_, generated) = registered(&Limits::default()).split_for_parts();
+        let plain = serde_json::to_value(&generated).expect("serialises");
+        let limits = Limits {
+            max_text_chars: 77,
+            ..Limits::default()
+        };
+        let rules = rules(&plain, &limits);
+        assert!(rules.len() > 10, "{rules:?}");
+        for (pointer, _) in &rules {
+            assert!(
+                plain.pointer(pointer).is_some(),
+                "{pointer} is not in the document"
+            );
+        }
+        let doc = document(&generated, &limits);
+        let request = &doc["components"]["schemas"]["RecommendBody"]["properties"]["request"];
+        assert_eq!(request["maxLength"], 77);
+        let content = doc
+            .pointer("/paths/~1api~1catalog~1import/post/requestBody/content")
+            .and_then(Value::as_object)
+            .expect("import body");
+        let mut documented: Vec<&str> = content.keys().map(String::as_str).collect();
+        let mut served: Vec<&str> = JSONL_TYPES.iter().chain([&CSV_TYPE]).copied().collect();
+        documented.sort_unstable();
+        served.sort_unstable();
+        assert_eq!(
+            documented, served,
+            "the import content types the server reads"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use daogou_catalog::schema::optional_integer;
+use daogou_catalog::json::optional_integer;
 use daogou_catalog::HistoryEvent;
 use daogou_guide::answer::Recommendations;
 use daogou_guide::{Method, RecommendOptions};
@@ -151,7 +151,7 @@ pub async fn recommend(
                      the history with the request instead",
                 ));
             };
-            authorize(&headers, &state)?;
+            authorize(&headers, state.settings().api_key.as_ref())?;
             match store.history(user).await? {
                 events if events.is_empty() => (None, Some(NO_STORED_HISTORY)),
                 events => (Some(events), None),

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use daogou_catalog::schema::optional_integer;
+use daogou_catalog::json::optional_integer;
 use daogou_guide::scene::SceneResult;
 use serde::Deserialize;
 use utoipa::ToSchema;

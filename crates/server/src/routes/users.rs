@@ -10,13 +10,12 @@ use axum::http::request::Parts;
 use axum::Json;
 use daogou_catalog::history_store::UserDeletion;
 use daogou_catalog::HistoryEvent;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::profile::HistoryBody;
-use crate::auth::RequireApiKey;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, RequireApiKey};
 use crate::histories::{Histories, UserId};
 use crate::openapi::{BodyErrors, KeyErrors, StoreErrors};
 use crate::state::AppState;
@@ -39,9 +38,22 @@ impl FromRequestParts<AppState> for StoredHistories {
     }
 }
 
+/// The path parameter of the user endpoints ([`UserId`] checks it).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    /// The user id: 1 to 128 characters, not blank, no control characters.
+    #[param(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
+    id: String,
+}
+
 /// The `{id}` of the path, checked.
-fn user(path: Result<Path<String>, PathRejection>) -> Result<UserId, ApiError> {
-    let Path(raw) = path.map_err(|rejection| {
+fn user(path: Result<Path<UserPath>, PathRejection>) -> Result<UserId, ApiError> {
+    let Path(UserPath { id: raw }) = path.map_err(|rejection| {
         ApiError::new(rejection.status(), "the user id in the path is not valid")
     })?;
     UserId::new(raw)
@@ -76,7 +88,7 @@ pub struct Deleted {
     put,
     path = "/api/users/{id}/history",
     tag = "users",
-    params(("id" = String, Path, min_length = 1, max_length = 128, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$", description = "The user id: 1 to 128 characters, not blank, no control characters")),
+    params(UserPath),
     request_body = HistoryBody,
     responses(
         (status = 200, description = "The events now stored", body = Stored),
@@ -90,7 +102,7 @@ pub async fn put_history(
     StoredHistories(store): StoredHistories,
     _key: RequireApiKey,
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<UserPath>, PathRejection>,
     ApiJson(body): ApiJson<HistoryBody>,
 ) -> Result<Json<Stored>, ApiError> {
     let user = user(path)?;
@@ -107,7 +119,7 @@ pub async fn put_history(
     get,
     path = "/api/users/{id}/history",
     tag = "users",
-    params(("id" = String, Path, min_length = 1, max_length = 128, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$", description = "The user id: 1 to 128 characters, not blank, no control characters")),
+    params(UserPath),
     responses(
         (status = 200, description = "The stored events", body = StoredHistory),
         (status = 422, description = "The user id is not valid", body = ErrorBody),
@@ -119,7 +131,7 @@ pub async fn put_history(
 pub async fn get_history(
     StoredHistories(store): StoredHistories,
     _key: RequireApiKey,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<UserPath>, PathRejection>,
 ) -> Result<Json<StoredHistory>, ApiError> {
     let history = store.history(user(path)?).await?;
     Ok(Json(StoredHistory { history }))
@@ -133,7 +145,7 @@ pub async fn get_history(
     delete,
     path = "/api/users/{id}",
     tag = "users",
-    params(("id" = String, Path, min_length = 1, max_length = 128, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$", description = "The user id: 1 to 128 characters, not blank, no control characters")),
+    params(UserPath),
     responses(
         (status = 200, description = "What was deleted", body = Deleted),
         (status = 422, description = "The user id is not valid", body = ErrorBody),
@@ -145,7 +157,7 @@ pub async fn get_history(
 pub async fn delete_user(
     StoredHistories(store): StoredHistories,
     _key: RequireApiKey,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<Path<UserPath>, PathRejection>,
 ) -> Result<Json<Deleted>, ApiError> {
     let deleted = store.delete_user(user(path)?).await?;
     Ok(Json(Deleted { deleted }))

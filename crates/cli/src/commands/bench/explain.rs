@@ -15,6 +15,7 @@ use clap::Args;
 use daogou_attribute::{EmbeddingBaseline, EmbeddingSimilarity, TextScoreModel};
 use daogou_catalog::demo_catalog;
 use daogou_explain::dot;
+use daogou_explain::metrics::spearman;
 use daogou_explain::{
     EvalConfig, EvalStats, Evaluator, ExactShapley, Explainer, Explanation, IntegratedGradients,
     KernelShap, Lime, Mask, MaskedModel, MaskingStrategy, TextFeatures,
@@ -352,48 +353,10 @@ fn errors(values: &[Vec<f64>], exact: &[Vec<f64>]) -> (f64, f64) {
             .zip(e)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
-        rho += spearman(v, e);
+        // Constant attributions have no rank order: they count as uncorrelated.
+        rho += spearman(v, e).ok().flatten().unwrap_or(0.0);
     }
     (max_abs / n, rho / n)
-}
-
-/// Spearman's ρ: Pearson correlation of the ranks (ties share their mean rank); 0 when
-/// either side is constant.
-fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    let (ra, rb) = (ranks(a), ranks(b));
-    let n = ra.len() as f64;
-    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
-    let (mut cov, mut va, mut vb) = (0.0, 0.0, 0.0);
-    for (x, y) in ra.iter().zip(&rb) {
-        cov += (x - ma) * (y - mb);
-        va += (x - ma).powi(2);
-        vb += (y - mb).powi(2);
-    }
-    if va == 0.0 || vb == 0.0 {
-        0.0
-    } else {
-        cov / (va * vb).sqrt()
-    }
-}
-
-/// 1-based ranks, ties averaged.
-fn ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
-    let mut ranks = vec![0.0; values.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && values[order[end]] == values[order[start]] {
-            end += 1;
-        }
-        let rank = (start + end + 1) as f64 / 2.0;
-        for &i in &order[start..end] {
-            ranks[i] = rank;
-        }
-        start = end;
-    }
-    ranks
 }
 
 /// Prints the method table.

@@ -24,7 +24,7 @@ use crate::runtime::{load_encoder, progress_bar};
 pub enum MaskingChoice {
     /// Drop the word.
     Delete,
-    /// Replace it by [MASK].
+    /// Replace it by `[MASK]`.
     Mask,
 }
 
