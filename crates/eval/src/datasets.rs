@@ -161,14 +161,20 @@ pub fn read_table(
 /// Splits examples deterministically into train and test: every `k`-th example (by a hash
 /// of its text) goes to test, so the split is stable across runs and file orders.
 pub fn split(examples: Vec<Labelled>, test_share: f64) -> (Vec<Labelled>, Vec<Labelled>) {
-    let threshold = (test_share.clamp(0.0, 1.0) * f64::from(u16::MAX)) as u64;
-    examples.into_iter().partition(|e| {
-        // FNV-1a over the bytes: stable, no dependency.
-        let hash = e.text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        hash % u64::from(u16::MAX) >= threshold
-    })
+    examples
+        .into_iter()
+        .partition(|e| !in_share(&e.text, test_share))
+}
+
+/// Whether `text` falls in the first `share` of a stable hash of texts: the same answer on
+/// every machine and run.
+pub fn in_share(text: &str, share: f64) -> bool {
+    let threshold = (share.clamp(0.0, 1.0) * f64::from(u16::MAX)) as u64;
+    // FNV-1a over the bytes: stable, no dependency.
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % u64::from(u16::MAX) < threshold
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub mod datasets;
 mod faithfulness;
 pub mod hu_liu;
 pub mod instacart;
+mod judgements;
 mod methods;
 mod model;
 pub mod plausibility;
@@ -56,8 +57,12 @@ pub use agreement::{InstanceAgreement, MethodAgreement, MethodCorrelation, TOP_K
 pub use daogou_attribute::Method;
 pub use daogou_attribute::TextTarget;
 pub use faithfulness::{FaithfulnessScores, MethodFaithfulness, RANDOM};
+pub use judgements::{read_judgements, split, Split, VALIDATION_SHARE};
 pub use plausibility::{DocumentRecord, MethodPlausibility, PlausibilityReport};
-pub use ranking::{rankers, RankerReport, RankingComparison, CUTOFF};
+pub use ranking::{
+    compare_rankers, rankers, reciprocal_rank_fusion, PairedReport, RankerIntervals, RankerReport,
+    RankingComparison, CUTOFF, RECALL_DEPTH,
+};
 pub use requests::{substitute_synonym, Substitution, DEMO_QRELS_TSV, GOLDEN_REQUESTS, REQUESTS};
 pub use sentiment::HeadSummary;
 pub use settings::{EvalSettings, Masking, MethodSettings};

@@ -2,10 +2,11 @@
 //! 5xx status, including the ones axum produces itself (unknown method, rejected bodies).
 
 use std::any::Any;
+use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::Request;
-use axum::http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -168,10 +169,19 @@ impl IntoResponse for ApiError {
 const MAX_PLAIN_ERROR: usize = 16 * 1024;
 
 /// Middleware: rewrites error responses that are not JSON (axum's own 405 and
-/// rejections) into `{"error": ...}`, keeping status and headers.
-pub async fn json_errors(request: Request, next: Next) -> Response {
+/// rejections) into `{"error": ...}`, keeping status and headers. A 405 names the methods
+/// the route has, from `operations` (`METHOD /path` of every documented operation).
+pub async fn json_errors(
+    State(operations): State<Arc<[String]>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string());
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response
@@ -188,15 +198,11 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         .unwrap_or_default();
     let message = if status == StatusCode::METHOD_NOT_ALLOWED {
-        // axum lists the route's methods in `Allow`; HEAD comes with every GET.
-        let allowed: Vec<&str> = parts
-            .headers
-            .get(ALLOW)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|m| !m.is_empty() && *m != "HEAD")
+        let allowed: Vec<&str> = operations
+            .iter()
+            .filter_map(|operation| operation.split_once(' '))
+            .filter(|(_, template)| route.as_deref() == Some(*template))
+            .map(|(method, _)| method)
             .collect();
         format!(
             "method {method} is not allowed on {path}; use {}",

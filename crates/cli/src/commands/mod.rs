@@ -81,7 +81,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reviews(args) => reviews::run(args, &paths),
         Command::Model(args) => model::run(args, paths.model.as_deref()),
         Command::Bench(args) => bench::run(args, paths.model.as_deref()),
-        Command::Eval(args) => eval::run(args, paths.model.as_deref()),
+        Command::Eval(args) => eval::run(args, &paths),
         Command::Serve(args) => serve::run(args, &paths),
     }
 }

@@ -136,7 +136,7 @@ fn tiny_evaluation_runs_end_to_end_and_beats_random() {
     let ranking = report.ranking.as_ref().expect("ranking");
     assert!(ranking.unknown_products.is_empty());
     let rankers: Vec<&str> = ranking.rankers.iter().map(|r| r.ranker.as_str()).collect();
-    assert_eq!(rankers, ["hybrid", "bm25_only", "vector_only"]);
+    assert_eq!(rankers, ["hybrid", "bm25_only", "vector_only", "rrf"]);
     for r in &ranking.rankers {
         assert_eq!(r.report.queries, REQUESTS.len());
         assert!((0.0..=1.0).contains(&r.report.ndcg) && r.report.ndcg > 0.0);

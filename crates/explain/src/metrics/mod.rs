@@ -9,6 +9,7 @@
 //! - [`plausibility`]: agreement with human rationales (ERASER token F1, IOU F1, AUPRC).
 //! - [`ranking`]: nDCG@k, MRR, recall@k and precision@k of recommendation lists against
 //!   graded judgements ([`ranking::Qrels`]).
+//! - [`significance`]: bootstrap confidence intervals and the paired randomization test.
 //! - [`cost`]: model evaluations and wall time per explanation.
 //!
 //! Every result type serialises with serde, so a report can be written as JSON.
@@ -18,6 +19,7 @@ pub mod faithfulness;
 pub mod plausibility;
 pub mod rank;
 pub mod ranking;
+pub mod significance;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +37,7 @@ pub use rank::{
     Agreement, ImportanceOrder, Stability, TopKOverlap,
 };
 pub use ranking::{evaluate_run, Qrels, QueryMetrics, RankingReport};
+pub use significance::{bootstrap_interval, paired_comparison, Interval, PairedComparison};
 
 /// Mean and sample standard deviation of `n` values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

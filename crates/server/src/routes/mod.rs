@@ -66,13 +66,17 @@ pub(crate) fn registered(limits: &Limits) -> OpenApiRouter<AppState> {
 pub fn app(state: AppState) -> Router {
     let limits = state.settings().limits;
     let (router, generated) = registered(&limits).split_for_parts();
-    state.metrics().register(operations(&generated));
+    let operations = operations(&generated);
+    state.metrics().register(operations.clone());
     let document = Arc::new(openapi::document(&generated, &limits));
     router
         .fallback(not_found)
         .layer(Extension(document))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn_with_state(
+            Arc::<[String]>::from(operations),
+            json_errors,
+        ))
         .layer(middleware::from_fn(no_sniff))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), track))

@@ -204,11 +204,14 @@ fn ranking_section(r: &daogou_eval::RankingComparison) -> Result<Section> {
     let mut section = Section::new("Ranking quality")
         .paragraph(format!(
             "{} judged queries, {} judgements ({}). Hybrid: the default weights; bm25_only: \
-             semantic weight 0; vector_only: keyword weight 0; request filters apply to all \
-             three. MRR looks at the whole list of {} products.",
-            r.queries, r.judgements, r.qrels, r.list_length
+             semantic weight 0; vector_only: keyword weight 0; rrf: reciprocal-rank fusion \
+             (k = 60) of the last two; request filters apply to all of them. MRR looks at the \
+             whole list of {} products. Intervals: 95% bootstrap over queries ({} resamples); \
+             p: paired randomization test.",
+            r.queries, r.judgements, r.qrels, r.list_length, r.resamples
         ))
         .table(tables::ranking(r))
+        .table(tables::ranking_paired(r))
         .chart(&bars, "")?
         .table(tables::ranking_per_query(r));
     if !r.unknown_products.is_empty() {

@@ -2,13 +2,14 @@
 //! explanation method, and the ranking quality of the three rankers, with numbers.
 
 mod html;
+mod ranking;
 mod summary;
 mod tables;
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use daogou_catalog::demo_catalog;
 use daogou_catalog::CatalogIndex;
 use daogou_eval::{demo_qrels, evaluate, EvalInputs, EvalSettings, Masking, Progress};
@@ -17,7 +18,7 @@ use daogou_guide::PassageEmbedder;
 use daogou_model::ClassifierHead;
 use indicatif::ProgressBar;
 
-use crate::runtime::{load_encoder, progress_bar};
+use crate::runtime::{load_encoder, progress_bar, Paths};
 
 /// How removed words appear in perturbed texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,8 +42,19 @@ pub enum Part {
     Ranking,
 }
 
+/// A focused evaluation.
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Ranking quality of every ranker on a judgement file, with intervals and paired
+    /// tests, over the catalog in the data directory.
+    Ranking(ranking::RankingArgs),
+}
+
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct EvalArgs {
+    #[command(subcommand)]
+    command: Option<EvalCommand>,
     /// About a minute on two cores: 6 requests, 6 sentences, 1 review cut to 128 tokens.
     #[arg(long, conflicts_with = "full")]
     quick: bool,
@@ -127,7 +139,11 @@ impl EvalArgs {
     }
 }
 
-pub fn run(args: EvalArgs, model: Option<&std::path::Path>) -> Result<()> {
+pub fn run(args: EvalArgs, paths: &Paths) -> Result<()> {
+    if let Some(EvalCommand::Ranking(ranking)) = args.command {
+        return ranking::run(ranking, paths);
+    }
+    let model = paths.model.as_deref();
     let settings = args.settings();
     let inputs = args.inputs()?;
     let encoder = load_encoder(model)?;

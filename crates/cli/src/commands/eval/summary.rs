@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use daogou_eval::{EvalReport, TaskReport};
+use daogou_eval::{EvalReport, RankingComparison, TaskReport};
 use daogou_render::Table;
 
 use super::tables;
@@ -43,11 +43,19 @@ pub fn text(report: &EvalReport) -> String {
             &mut out,
             &format!("Ranking quality: {} queries, {}", r.queries, r.qrels),
         );
-        out.push_str(&render(&tables::ranking(r)));
+        out.push_str(&ranking_text(r));
     }
     for note in &report.notes {
         let _ = writeln!(out, "note: {note}");
     }
+    out
+}
+
+/// The rankers' table and hybrid's paired comparisons with the others.
+pub fn ranking_text(r: &RankingComparison) -> String {
+    let mut out = render(&tables::ranking(r));
+    out.push('\n');
+    out.push_str(&render(&tables::ranking_paired(r)));
     out
 }
 

@@ -1,9 +1,10 @@
 //! The report's numbers as tables, shared by the terminal summary and the HTML page.
 
 use daogou_eval::{
-    EvalReport, Method, PlausibilityReport, RankingComparison, TaskReport, CUTOFF, RANDOM, TOP_K,
+    EvalReport, Method, PlausibilityReport, RankingComparison, TaskReport, CUTOFF, RANDOM,
+    RECALL_DEPTH, TOP_K,
 };
-use daogou_explain::metrics::{CostSummary, MeanStd};
+use daogou_explain::metrics::{CostSummary, Interval, MeanStd};
 use daogou_model::HeadMetrics;
 use daogou_render::Table;
 
@@ -195,25 +196,53 @@ pub fn plausibility(p: &PlausibilityReport) -> Table {
     table
 }
 
-/// nDCG, MRR, recall and precision per ranker.
+/// A mean and its 95% interval.
+fn interval(i: &Interval) -> String {
+    format!("{:.3} [{:.3}, {:.3}]", i.mean, i.low, i.high)
+}
+
+/// nDCG, condensed nDCG, MRR, recall and precision per ranker, with 95% intervals.
 pub fn ranking(r: &RankingComparison) -> Table {
     let mut table = Table::new([
         "ranker".to_string(),
         format!("nDCG@{CUTOFF}"),
+        format!("condensed nDCG@{CUTOFF}"),
         "MRR".to_string(),
-        format!("recall@{CUTOFF}"),
+        format!("recall@{RECALL_DEPTH}"),
         format!("P@{CUTOFF}"),
         "queries".to_string(),
     ]);
     for ranker in &r.rankers {
-        let m = &ranker.report;
+        let (m, i) = (&ranker.report, &ranker.intervals);
         table = table.row([
             ranker.ranker.clone(),
-            num(m.ndcg),
-            num(m.mrr),
-            num(m.recall),
+            interval(&i.ndcg),
+            interval(&i.condensed_ndcg),
+            interval(&i.mrr),
+            interval(&i.recall_at_depth),
             num(m.precision),
             m.queries.to_string(),
+        ]);
+    }
+    table
+}
+
+/// Hybrid minus each baseline, query by query: mean difference, 95% interval, p-value.
+pub fn ranking_paired(r: &RankingComparison) -> Table {
+    let mut table = Table::new([
+        "hybrid vs".to_string(),
+        format!("Δ nDCG@{CUTOFF}"),
+        "p".to_string(),
+        format!("Δ condensed nDCG@{CUTOFF}"),
+        "p".to_string(),
+    ]);
+    for p in &r.paired {
+        table = table.row([
+            p.baseline.clone(),
+            interval(&p.ndcg.difference),
+            format!("{:.4}", p.ndcg.p_value),
+            interval(&p.condensed_ndcg.difference),
+            format!("{:.4}", p.condensed_ndcg.p_value),
         ]);
     }
     table

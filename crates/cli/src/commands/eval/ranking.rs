@@ -1,0 +1,118 @@
+//! `daogou eval ranking`: the ranking quality of every ranker on any judgement file, over
+//! the catalog in the data directory (or one imported first with `--products`).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use daogou_catalog::ColumnMapping;
+use daogou_eval::{compare_rankers, read_judgements, split, Progress, Split};
+use indicatif::ProgressBar;
+
+use super::summary::ranking_text;
+use crate::runtime::{open_guide, progress_bar, Paths};
+
+/// Which judged queries to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitChoice {
+    /// Every query.
+    All,
+    /// The training queries (fit rankers on these).
+    Train,
+    /// The validation queries (judge choices on these).
+    Validation,
+}
+
+#[derive(Debug, Args)]
+pub struct RankingArgs {
+    /// Judgements: CSV with a header naming query, product_id and relevance, or TSV
+    /// `query<TAB>product_id<TAB>grade`.
+    #[arg(long, value_name = "FILE")]
+    judgements: PathBuf,
+    /// Import this catalog (CSV or JSON Lines) into the data directory first; its vectors
+    /// are stored there and reused by later runs.
+    #[arg(long, value_name = "FILE")]
+    products: Option<PathBuf>,
+    /// Subtracted from every relevance to give its gain (1 for Home Depot's 1–3 scale).
+    #[arg(long, default_value_t = 0.0)]
+    gain_offset: f64,
+    /// Which queries.
+    #[arg(long, value_enum, default_value = "all")]
+    split: SplitChoice,
+    /// Write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print the report as JSON instead of the tables.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: RankingArgs, paths: &Paths) -> Result<()> {
+    let qrels = read_judgements(&args.judgements, args.gain_offset)?;
+    let chosen = match args.split {
+        SplitChoice::All => Split::All,
+        SplitChoice::Train => Split::Train,
+        SplitChoice::Validation => Split::Validation,
+    };
+    let qrels = split(&qrels, chosen)?;
+    let mut guide = open_guide(paths)?;
+    if let Some(products) = &args.products {
+        let mut bar: Option<ProgressBar> = None;
+        let report = guide.import(products, &ColumnMapping::default(), &mut |p| {
+            let b = bar.get_or_insert_with(|| progress_bar(p.to_write as u64, "embedding"));
+            b.set_position(p.written as u64);
+        })?;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        eprintln!(
+            "daogou: imported {} products ({} updated, {} unchanged, {} rows skipped)",
+            report.imported,
+            report.updated,
+            report.unchanged,
+            report.skipped.len()
+        );
+    }
+    let source = format!("{} ({:?} queries)", args.judgements.display(), chosen).to_lowercase();
+    let mut bar: Option<ProgressBar> = None;
+    let comparison = compare_rankers(
+        guide.catalog(),
+        guide.encoder(),
+        &qrels,
+        &source,
+        &mut |p| match p {
+            Progress::Stage { name, steps } => {
+                if let Some(done) = bar.replace(progress_bar(steps as u64, name)) {
+                    done.finish_and_clear();
+                }
+            }
+            Progress::Step => {
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+            }
+        },
+    );
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let comparison = comparison?;
+    let json = serde_json::to_string_pretty(&comparison)?;
+    if let Some(out) = &args.out {
+        std::fs::write(out, &json).with_context(|| format!("writing {}", out.display()))?;
+        eprintln!("wrote {}", out.display());
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        println!(
+            "{} queries, {} judgements, {} products; {} judged products not in the catalog",
+            comparison.queries,
+            comparison.judgements,
+            guide.catalog().len(),
+            comparison.unknown_products.len()
+        );
+        print!("{}", ranking_text(&comparison));
+    }
+    Ok(())
+}
