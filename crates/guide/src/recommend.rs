@@ -238,7 +238,9 @@ impl<'a> Recommender<'a> {
             .filter_map(|i| self.catalog.position(&i.product.id))
             .collect();
         let mut counterfactual = None;
-        if query.features.num_features() > 0 && !items.is_empty() {
+        // No method, no cost: nothing is masked or embedded beyond the request itself, and
+        // the counterfactual, which needs the masked requests, is not searched for.
+        if query.features.num_features() > 0 && !items.is_empty() && !options.methods.is_empty() {
             let word_part = self.explain_words(&query, &positions, options, &mut items)?;
             stats.model_evals = word_part.0;
             counterfactual = word_part.1;

@@ -273,3 +273,18 @@ fn same_request_and_seed_give_the_same_answer() {
     assert_eq!(a.items[0].explanations[0].method, "kernel_shap");
     assert!(a.items[0].explanations[0].efficiency_gap().expect("gap") < 1e-6);
 }
+
+#[test]
+fn no_method_means_no_model_evaluations_and_no_counterfactual() {
+    let options = RecommendOptions {
+        methods: Default::default(),
+        ..RecommendOptions::default()
+    };
+    let answer = guide()
+        .recommend("waterproof hiking jacket under 200 dollars", None, &options)
+        .expect("answer");
+    assert!(!answer.items.is_empty());
+    assert_eq!(answer.stats.model_evals, 0);
+    assert!(answer.counterfactual.is_none());
+    assert!(answer.items.iter().all(|i| i.explanations.is_empty()));
+}
