@@ -11,7 +11,6 @@ mod system;
 pub mod users;
 
 use std::sync::Arc;
-
 use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};

@@ -139,20 +139,10 @@ impl EvalArgs {
     }
 }
 
-pub fn run(args: EvalArgs, paths: &Paths) -> Result<()> {
-    if let Some(EvalCommand::Ranking(ranking)) = args.command {
-        return ranking::run(ranking, paths);
-    }
-    let model = paths.model.as_deref();
-    let settings = args.settings();
-    let inputs = args.inputs()?;
-    let encoder = load_encoder(model)?;
-    eprintln!("daogou: embedding the demo catalog");
-    let catalog = CatalogIndex::embed(demo_catalog().products, &PassageEmbedder(&encoder))
-        .context("embedding the demo catalog")?;
-
+/// Runs `job`, drawing a progress bar for each of its stages on stderr.
+fn with_stage_bars<T>(job: impl FnOnce(&mut dyn FnMut(Progress<'_>)) -> T) -> T {
     let mut bar: Option<ProgressBar> = None;
-    let report = evaluate(&encoder, &catalog, &inputs, &settings, &mut |p| match p {
+    let result = job(&mut |p| match p {
         Progress::Stage { name, steps } => {
             if let Some(done) = bar.replace(progress_bar(steps as u64, name)) {
                 done.finish_and_clear();
@@ -167,7 +157,23 @@ pub fn run(args: EvalArgs, paths: &Paths) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let report = report?;
+    result
+}
+
+pub fn run(args: EvalArgs, paths: &Paths) -> Result<()> {
+    if let Some(EvalCommand::Ranking(ranking)) = args.command {
+        return ranking::run(ranking, paths);
+    }
+    let model = paths.model.as_deref();
+    let settings = args.settings();
+    let inputs = args.inputs()?;
+    let encoder = load_encoder(model)?;
+    eprintln!("daogou: embedding the demo catalog");
+    let catalog = CatalogIndex::embed(demo_catalog().products, &PassageEmbedder(&encoder))
+        .context("embedding the demo catalog")?;
+
+    let report =
+        with_stage_bars(|progress| evaluate(&encoder, &catalog, &inputs, &settings, progress))?;
 
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

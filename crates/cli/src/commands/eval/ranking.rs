@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use daogou_catalog::ColumnMapping;
-use daogou_eval::{compare_rankers, read_judgements, split, Progress, Split};
+use daogou_eval::{compare_rankers, read_judgements, split, Split};
 use indicatif::ProgressBar;
 
 use super::summary::ranking_text;
+use super::with_stage_bars;
 use crate::runtime::{open_guide, progress_bar, Paths};
 
 /// Which judged queries to use.
@@ -74,29 +75,9 @@ pub fn run(args: RankingArgs, paths: &Paths) -> Result<()> {
         );
     }
     let source = format!("{} ({:?} queries)", args.judgements.display(), chosen).to_lowercase();
-    let mut bar: Option<ProgressBar> = None;
-    let comparison = compare_rankers(
-        guide.catalog(),
-        guide.encoder(),
-        &qrels,
-        &source,
-        &mut |p| match p {
-            Progress::Stage { name, steps } => {
-                if let Some(done) = bar.replace(progress_bar(steps as u64, name)) {
-                    done.finish_and_clear();
-                }
-            }
-            Progress::Step => {
-                if let Some(b) = &bar {
-                    b.inc(1);
-                }
-            }
-        },
-    );
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let comparison = comparison?;
+    let comparison = with_stage_bars(|progress| {
+        compare_rankers(guide.catalog(), guide.encoder(), &qrels, &source, progress)
+    })?;
     let json = serde_json::to_string_pretty(&comparison)?;
     if let Some(out) = &args.out {
         std::fs::write(out, &json).with_context(|| format!("writing {}", out.display()))?;
