@@ -4,5 +4,6 @@ mod classify;
 #[path = "../../../catalog/tests/catalog/common.rs"]
 mod common;
 mod evaluation;
+mod home_depot;
 #[path = "../../../guide/tests/guide/support.rs"]
 mod support;
