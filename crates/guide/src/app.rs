@@ -32,6 +32,9 @@ pub struct GuideConfig {
     pub data_dir: Option<PathBuf>,
     /// Scenes file; default: the built-in scenes.
     pub scenes_file: Option<PathBuf>,
+    /// Leave a new, empty store empty instead of importing the demo catalog into it (for
+    /// catalogs that must hold only their own products, as evaluations need).
+    pub without_demo: bool,
 }
 
 /// `$DAOGOU_DATA_DIR`, else the platform's data directory + `daogou`, else `.daogou-data`.
@@ -77,7 +80,7 @@ impl Guide {
             .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
         let store_path = data_dir.join(CATALOG_DB);
         let mut store = Store::open(&store_path)?;
-        if store.is_empty()? {
+        if store.is_empty()? && !config.without_demo {
             progress(OpenEvent::ImportingDemo);
             store.import(demo_catalog(), &PassageEmbedder(&encoder), &mut |p| {
                 progress(OpenEvent::Embedding(p))

@@ -70,6 +70,7 @@ pub fn run(cli: Cli) -> Result<()> {
         model: cli.model,
         data_dir: cli.data_dir,
         scenes: cli.scenes,
+        without_demo: false,
     };
     match cli.command {
         Command::Recommend(args) => recommend::run(args, &paths),

@@ -12,7 +12,7 @@ use daogou_guide::app::{default_data_dir, OpenEvent};
 use daogou_guide::{Guide, GuideConfig};
 use daogou_server::{ApiKey, Histories, Limits, Loader, ServerConfig, Settings};
 
-use crate::runtime::Paths;
+use crate::runtime::{model_dir, Paths};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -99,12 +99,20 @@ pub fn run(args: ServeArgs, paths: &Paths) -> Result<()> {
     } else {
         None
     };
+    let explicit_model = paths.model.clone();
     let config = GuideConfig {
-        model_dir: paths.model.clone(),
+        model_dir: None,
         data_dir: Some(data_dir),
         scenes_file: paths.scenes.clone(),
+        without_demo: false,
     };
+    // The model is found (and fetched, with a progress bar) on the loading thread, so the
+    // server listens at once.
     let loader: Loader = Arc::new(move || {
+        let config = GuideConfig {
+            model_dir: Some(model_dir(explicit_model.as_deref())?),
+            ..config.clone()
+        };
         let guide = Guide::open(&config, &mut |event| {
             if let OpenEvent::ImportingDemo = event {
                 eprintln!("daogou: first run, importing the demo catalog");

@@ -122,3 +122,27 @@ fn typical_requests_find_several_sensible_candidates() {
         .count();
     assert_eq!(gift_boxes, 5, "{gifts:#?}");
 }
+
+#[test]
+fn a_new_store_opened_without_the_demo_stays_empty() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = daogou_guide::GuideConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        without_demo: true,
+        ..Default::default()
+    };
+    let mut demo_imported = false;
+    let guide = daogou_guide::Guide::open(&config, &mut |event| {
+        demo_imported |= matches!(event, daogou_guide::app::OpenEvent::ImportingDemo);
+    })
+    .expect("opens");
+    assert!(!demo_imported);
+    assert_eq!(guide.catalog().len(), 0);
+    let err = guide
+        .recommend("a tent", None, &Default::default())
+        .expect_err("nothing to recommend");
+    assert!(
+        matches!(err, daogou_guide::GuideError::EmptyCatalog),
+        "{err}"
+    );
+}

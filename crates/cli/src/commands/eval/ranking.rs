@@ -56,7 +56,12 @@ pub fn run(args: RankingArgs, paths: &Paths) -> Result<()> {
         SplitChoice::Validation => Split::Validation,
     };
     let qrels = split(&qrels, chosen)?;
-    let mut guide = open_guide(paths)?;
+    // A catalog brought for the evaluation holds only its own products.
+    let paths = Paths {
+        without_demo: args.products.is_some(),
+        ..paths.clone()
+    };
+    let mut guide = open_guide(&paths)?;
     if let Some(products) = &args.products {
         let mut bar: Option<ProgressBar> = None;
         let report = guide.import(products, &ColumnMapping::default(), &mut |p| {
