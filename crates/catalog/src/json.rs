@@ -3,10 +3,37 @@
 
 use serde::{de, Deserialize, Deserializer};
 
+/// The characters of Unicode `White_Space`, which Rust's `str::trim` removes, as the body
+/// of a regular-expression class.
+macro_rules! white_space {
+    () => {
+        r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+    };
+}
+
+/// The characters Rust's `char::is_control` finds (Unicode `Cc`), as a class body.
+macro_rules! control {
+    () => {
+        r"\u0000-\u001f\u007f-\u009f"
+    };
+}
+
 /// A regular expression (ECMA-262 and Python alike) that text matches when it is not blank
 /// as Rust's `str::trim` sees it: it holds a character outside Unicode `White_Space`.
-pub const NOT_BLANK: &str =
-    r"[^\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+pub const NOT_BLANK: &str = concat!("[^", white_space!(), "]");
+
+/// A regular expression that whole text matches when it is not blank and holds no control
+/// character.
+pub const NOT_BLANK_NOR_CONTROL: &str = concat!(
+    "^[^",
+    control!(),
+    "]*[^",
+    control!(),
+    white_space!(),
+    "][^",
+    control!(),
+    "]*$"
+);
 
 /// The integer a JSON number is, as JSON Schema counts integers: `3` and `3.0` alike.
 pub fn integral(number: &serde_json::Number) -> Option<i128> {

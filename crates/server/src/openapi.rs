@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use daogou_catalog::json::NOT_BLANK;
+use daogou_catalog::json::{NOT_BLANK, NOT_BLANK_NOR_CONTROL};
 use serde_json::{json, Value};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -12,6 +12,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::error::ErrorBody;
+use crate::histories::MAX_USER_ID_CHARS;
 use crate::limits::Limits;
 
 /// The document's fixed parts: info, tags and security schemes.
@@ -176,6 +177,9 @@ pub(crate) fn rules(doc: &Value, limits: &Limits) -> Vec<(String, Value)> {
         "required": ["history", "user_id"],
         "properties": { "history": { "type": "array" }, "user_id": { "type": "string" } }
     } });
+    let user_id = json!({
+        "minLength": 1, "maxLength": MAX_USER_ID_CHARS, "pattern": NOT_BLANK_NOR_CONTROL
+    });
     let schema = |path: &str| format!("/components/schemas/{path}");
     let mut rules = vec![
         (schema("RecommendBody/properties/request"), text.clone()),
@@ -194,7 +198,13 @@ pub(crate) fn rules(doc: &Value, limits: &Limits) -> Vec<(String, Value)> {
             json!({ "maximum": limits.max_k }),
         ),
         (schema("RecommendBody"), not_both),
+        (schema("RecommendBody/properties/user_id"), user_id.clone()),
     ];
+    rules.extend(
+        user_id_parameters(doc)
+            .into_iter()
+            .map(|pointer| (pointer, user_id.clone())),
+    );
     let import = "/paths/~1api~1catalog~1import/post/requestBody/content";
     let catalog = json!({ "minLength": 1, "pattern": NOT_BLANK });
     let content_types = doc.pointer(import).and_then(Value::as_object);
@@ -205,4 +215,24 @@ pub(crate) fn rules(doc: &Value, limits: &Limits) -> Vec<(String, Value)> {
         })
     }));
     rules
+}
+
+/// Pointers to the schema of every `{id}` path parameter (the user endpoints').
+fn user_id_parameters(doc: &Value) -> Vec<String> {
+    let Some(paths) = doc["paths"].as_object() else {
+        return Vec::new();
+    };
+    let mut pointers = Vec::new();
+    for (path, item) in paths {
+        let path = path.replace('~', "~0").replace('/', "~1");
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let parameters = operation["parameters"].as_array().into_iter().flatten();
+            for (i, parameter) in parameters.enumerate() {
+                if parameter["in"] == "path" && parameter["name"] == "id" {
+                    pointers.push(format!("/paths/{path}/{method}/parameters/{i}/schema"));
+                }
+            }
+        }
+    }
+    pointers
 }

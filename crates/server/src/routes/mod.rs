@@ -143,6 +143,7 @@ mod tests {
     use super::catalog::{CSV_TYPE, JSONL_TYPES};
     use super::*;
     use crate::openapi::{document, rules};
+    use daogou_catalog::json::NOT_BLANK_NOR_CONTROL;
 
     #[test]
     fn every_rule_of_the_served_document_lands_in_the_generated_one() {
@@ -163,6 +164,17 @@ mod tests {
         let doc = document(&generated, &limits);
         let request = &doc["components"]["schemas"]["RecommendBody"]["properties"]["request"];
         assert_eq!(request["maxLength"], 77);
+        let user_ids = [
+            "/paths/~1api~1users~1{id}~1history/put/parameters/0/schema",
+            "/paths/~1api~1users~1{id}~1history/get/parameters/0/schema",
+            "/paths/~1api~1users~1{id}/delete/parameters/0/schema",
+            "/components/schemas/RecommendBody/properties/user_id",
+        ];
+        for pointer in user_ids {
+            let id = doc.pointer(pointer).expect(pointer);
+            assert_eq!(id["maxLength"], 128, "{pointer}");
+            assert_eq!(id["pattern"], NOT_BLANK_NOR_CONTROL, "{pointer}");
+        }
         let content = doc
             .pointer("/paths/~1api~1catalog~1import/post/requestBody/content")
             .and_then(Value::as_object)

@@ -48,11 +48,6 @@ pub struct RecommendBody {
     /// A user whose stored history personalises the answer (needs `--store-histories` and
     /// the API key); not together with `history`.
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
     user_id: Option<String>,
 }
 

@@ -43,11 +43,6 @@ impl FromRequestParts<AppState> for StoredHistories {
 #[into_params(parameter_in = Path)]
 pub struct UserPath {
     /// The user id: 1 to 128 characters, not blank, no control characters.
-    #[param(
-        min_length = 1,
-        max_length = 128,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
     id: String,
 }
 
