@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
+use daogou_catalog::{ColumnMapping, ImportReport};
 use daogou_guide::app::OpenEvent;
 use daogou_guide::{Guide, GuideConfig};
 use daogou_model::fetch::{default_spec, FetchProgress, Fetcher};
@@ -108,4 +109,21 @@ pub fn open_guide(paths: &Paths) -> Result<Guide> {
         b.finish_and_clear();
     }
     Ok(guide?)
+}
+
+/// Imports a catalog file into the guide, with a bar of the products embedded.
+pub fn import_catalog(
+    guide: &mut Guide,
+    file: &Path,
+    mapping: &ColumnMapping,
+) -> Result<ImportReport> {
+    let mut bar: Option<ProgressBar> = None;
+    let report = guide.import(file, mapping, &mut |p| {
+        let b = bar.get_or_insert_with(|| progress_bar(p.to_write as u64, "embedding"));
+        b.set_position(p.written as u64);
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(report?)
 }

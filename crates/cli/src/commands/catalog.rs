@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use daogou_catalog::{ColumnMapping, Role};
 
-use crate::runtime::{open_guide, progress_bar, Paths};
+use crate::runtime::{import_catalog, open_guide, Paths};
 
 #[derive(Debug, Args)]
 pub struct CatalogArgs {
@@ -66,14 +66,7 @@ pub fn run(args: CatalogArgs, paths: &Paths) -> Result<()> {
         }
     }
     let mut guide = open_guide(paths)?;
-    let mut bar = None;
-    let report = guide.import(&file, &mapping, &mut |p| {
-        let b = bar.get_or_insert_with(|| progress_bar(p.to_write as u64, "embedding"));
-        b.set_position(p.written as u64);
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let report = import_catalog(&mut guide, &file, &mapping)?;
     for issue in &report.skipped {
         eprintln!(
             "skipped {} line {}: {}",

@@ -7,11 +7,10 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use daogou_catalog::ColumnMapping;
 use daogou_eval::{compare_rankers, read_judgements, split, Split};
-use indicatif::ProgressBar;
 
 use super::summary::ranking_text;
 use super::with_stage_bars;
-use crate::runtime::{open_guide, progress_bar, Paths};
+use crate::runtime::{import_catalog, open_guide, Paths};
 
 /// Which judged queries to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,14 +62,7 @@ pub fn run(args: RankingArgs, paths: &Paths) -> Result<()> {
     };
     let mut guide = open_guide(&paths)?;
     if let Some(products) = &args.products {
-        let mut bar: Option<ProgressBar> = None;
-        let report = guide.import(products, &ColumnMapping::default(), &mut |p| {
-            let b = bar.get_or_insert_with(|| progress_bar(p.to_write as u64, "embedding"));
-            b.set_position(p.written as u64);
-        })?;
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
+        let report = import_catalog(&mut guide, products, &ColumnMapping::default())?;
         eprintln!(
             "daogou: imported {} products ({} updated, {} unchanged, {} rows skipped)",
             report.imported,
