@@ -48,14 +48,16 @@ pub enum KeywordField {
 }
 
 impl KeywordField {
-    const ALL: [KeywordField; 4] = [
+    /// Every field, in the order of [`FieldScores`].
+    pub const ALL: [KeywordField; 4] = [
         KeywordField::Title,
         KeywordField::Description,
         KeywordField::Brand,
         KeywordField::Category,
     ];
 
-    fn boost(self) -> f32 {
+    /// The field's weight in the summed score.
+    pub fn boost(self) -> f32 {
         match self {
             KeywordField::Title => 2.0,
             KeywordField::Brand => 1.5,
@@ -69,6 +71,33 @@ impl KeywordField {
             KeywordField::Description => &product.description,
             KeywordField::Brand => product.brand.as_deref().unwrap_or(""),
             KeywordField::Category => product.category.as_deref().unwrap_or(""),
+        }
+    }
+}
+
+/// BM25 of a query in each field of one product, unweighted, in [`KeywordField::ALL`]
+/// order.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FieldScores(pub [f32; 4]);
+
+impl FieldScores {
+    /// The score in `field`.
+    pub fn get(&self, field: KeywordField) -> f32 {
+        self.0[field as usize]
+    }
+
+    /// The fields' scores weighted by their boosts and summed: the product's BM25 score.
+    pub fn total(&self) -> f32 {
+        KeywordField::ALL
+            .iter()
+            .map(|&f| f.boost() * self.get(f))
+            .sum()
+    }
+
+    /// Adds `other` field by field.
+    pub fn add(&mut self, other: &FieldScores) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
         }
     }
 }
@@ -203,23 +232,58 @@ impl KeywordIndex {
         self.top(&[term.to_lowercase()], limit)
     }
 
+    /// Every product matching `query` (any text) with its BM25 score in each field:
+    /// [`scores`](Self::scores) split by field, for rankers that weigh fields themselves.
+    pub fn field_scores(&self, query: &str) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
+        let terms = QueryTerms::new(&mut self.analyzer.clone(), query);
+        self.by_field(&terms.order)
+    }
+
+    /// [`field_scores`](Self::field_scores) of one index term, taken as it is.
+    pub fn term_field_scores(&self, term: &str) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
+        self.by_field(&[term.to_lowercase()])
+    }
+
+    fn by_field(&self, order: &[String]) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
+        let mut scores: BTreeMap<usize, FieldScores> = BTreeMap::new();
+        for (f, (kind, _)) in self.fields.iter().enumerate() {
+            for (index, score) in self.top_in(order, &[*kind], self.products.len())? {
+                scores.entry(index).or_default().0[f] = score / kind.boost();
+            }
+        }
+        Ok(scores.into_iter().collect())
+    }
+
     /// The `limit` best (position, score) pairs for the analysed query terms `order`.
     fn top(&self, order: &[String], limit: usize) -> Result<Vec<(usize, f32)>, KeywordError> {
+        self.top_in(order, &KeywordField::ALL, limit)
+    }
+
+    /// [`top`](Self::top) over some of the fields only.
+    fn top_in(
+        &self,
+        order: &[String],
+        only: &[KeywordField],
+        limit: usize,
+    ) -> Result<Vec<(usize, f32)>, KeywordError> {
         if order.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
         let clauses: Vec<(Occur, Box<dyn Query>)> = order
             .iter()
             .flat_map(|term| {
-                self.fields.iter().map(move |(kind, field)| {
-                    let query = TermQuery::new(
-                        Term::from_field_text(*field, term),
-                        IndexRecordOption::WithFreqs,
-                    );
-                    let boosted: Box<dyn Query> =
-                        Box::new(BoostQuery::new(Box::new(query), kind.boost()));
-                    (Occur::Should, boosted)
-                })
+                self.fields
+                    .iter()
+                    .filter(|(kind, _)| only.contains(kind))
+                    .map(move |(kind, field)| {
+                        let query = TermQuery::new(
+                            Term::from_field_text(*field, term),
+                            IndexRecordOption::WithFreqs,
+                        );
+                        let boosted: Box<dyn Query> =
+                            Box::new(BoostQuery::new(Box::new(query), kind.boost()));
+                        (Occur::Should, boosted)
+                    })
             })
             .collect();
         let searcher = self.reader.searcher();

@@ -112,10 +112,13 @@ pub fn recommendations(dir: &Path, answer: &Recommendations) -> Result<Vec<PathB
     for item in &answer.items {
         let prefix = format!("{:02}-{}-", item.rank, slug(&item.product.id));
         written.extend(explanations(dir, &prefix, &item.explanations)?);
+        let base = (item.base != 0.0).then(|| ("base".to_string(), item.base));
         let components = ComponentBars::new(
-            item.components
-                .iter()
-                .map(|c| (c.name.to_string(), c.contribution)),
+            base.into_iter().chain(
+                item.components
+                    .iter()
+                    .map(|c| (c.name.to_string(), c.contribution)),
+            ),
         )
         .with_title(format!("score of {}", item.product.title))
         .with_total_label("score");

@@ -111,6 +111,28 @@ pub fn open_guide(paths: &Paths) -> Result<Guide> {
     Ok(guide?)
 }
 
+/// Opens the guide for an evaluation or a fit: over `products` imported into the data
+/// directory (holding only them, without the demo catalog) when given, else over the
+/// data directory's catalog.
+pub fn open_guide_over(paths: &Paths, products: Option<&Path>) -> Result<Guide> {
+    let paths = Paths {
+        without_demo: products.is_some(),
+        ..paths.clone()
+    };
+    let mut guide = open_guide(&paths)?;
+    if let Some(products) = products {
+        let report = import_catalog(&mut guide, products, &ColumnMapping::default())?;
+        eprintln!(
+            "daogou: imported {} products ({} updated, {} unchanged, {} rows skipped)",
+            report.imported,
+            report.updated,
+            report.unchanged,
+            report.skipped.len()
+        );
+    }
+    Ok(guide)
+}
+
 /// Imports a catalog file into the guide, with a bar of the products embedded.
 pub fn import_catalog(
     guide: &mut Guide,

@@ -39,6 +39,7 @@ mod requests;
 mod sentiment;
 mod settings;
 mod task;
+mod tune;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -51,6 +52,7 @@ use serde::Serialize;
 
 use daogou_catalog::CatalogIndex;
 use daogou_guide::answer::RecommendOptions;
+use daogou_guide::rank::LearnedRanker;
 use daogou_guide::recommend::Recommender;
 
 pub use agreement::{InstanceAgreement, MethodAgreement, MethodCorrelation, TOP_K};
@@ -67,6 +69,9 @@ pub use requests::{substitute_synonym, Substitution, DEMO_QRELS_TSV, GOLDEN_REQU
 pub use sentiment::HeadSummary;
 pub use settings::{EvalSettings, Masking, MethodSettings};
 pub use task::{InstanceRecord, MethodRecord, TaskReport};
+pub use tune::{
+    top_results, training_set, tune_ranker, Fit, TrainingSet, Tuned, UNJUDGED_PER_QUERY,
+};
 
 /// Progress of a long evaluation, for progress bars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +98,8 @@ pub struct EvalInputs {
     pub qrels: Option<(Qrels, String)>,
     /// A sentiment head and where it came from; trained on SST when absent.
     pub head: Option<(ClassifierHead, String)>,
+    /// The learned ranker to compare with the weighted ones, if any.
+    pub ranker: Option<LearnedRanker>,
 }
 
 /// The judgements shipped for the demo catalog.
@@ -205,7 +212,12 @@ pub fn evaluate(
     };
     let ranking = match &inputs.qrels {
         Some((qrels, source)) if settings.ranking => Some(ranking::compare_rankers(
-            catalog, encoder, qrels, source, progress,
+            catalog,
+            encoder,
+            inputs.ranker.as_ref(),
+            qrels,
+            source,
+            progress,
         )?),
         None if settings.ranking => {
             notes.push("ranking quality skipped: no relevance judgements".into());

@@ -1,5 +1,6 @@
-//! Recommendation quality: the hybrid ranking against BM25 alone (semantic weight 0)
-//! and embeddings alone (keyword weight 0), scored on graded relevance judgements.
+//! Recommendation quality: the learned ranker and the weighted hybrid against BM25 alone
+//! (semantic weight 0), embeddings alone (keyword weight 0) and the reciprocal-rank fusion
+//! of those two, scored on graded relevance judgements.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +14,7 @@ use serde::Serialize;
 
 use daogou_catalog::CatalogIndex;
 use daogou_guide::answer::{RecommendOptions, ScoreWeights};
+use daogou_guide::rank::LearnedRanker;
 use daogou_guide::recommend::Recommender;
 
 use super::Progress;
@@ -35,9 +37,9 @@ pub const RESAMPLING_SEED: u64 = 0;
 /// One ranker's scores.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RankerReport {
-    /// `hybrid` (daogou's ranker), `bm25_only`, `vector_only` or `rrf`.
+    /// `learned`, `hybrid` (the weighted ranker), `bm25_only`, `vector_only` or `rrf`.
     pub ranker: String,
-    /// The weights it ranks with; `None` for the fusion of the BM25 and vector lists.
+    /// The weights it ranks with; `None` for the learned ranker and the fusion.
     pub weights: Option<ScoreWeights>,
     /// nDCG@10, MRR, recall@10 and precision@10, averaged and per query.
     pub report: RankingReport,
@@ -63,14 +65,15 @@ pub struct RankerIntervals {
     pub recall_at_depth: Interval,
 }
 
-/// The hybrid ranker against one baseline, query by query.
+/// The first ranker (the learned one when given, else the hybrid) against one baseline,
+/// query by query.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PairedReport {
     /// The baseline.
     pub baseline: String,
-    /// nDCG@10 of hybrid − baseline.
+    /// nDCG@10 of first − baseline.
     pub ndcg: PairedComparison,
-    /// Condensed nDCG@10 of hybrid − baseline.
+    /// Condensed nDCG@10 of first − baseline.
     pub condensed_ndcg: PairedComparison,
 }
 
@@ -87,9 +90,10 @@ pub struct RankingComparison {
     pub unknown_products: Vec<String>,
     /// Length of each ranked list (MRR looks at all of it).
     pub list_length: usize,
-    /// Hybrid, BM25 only, vector only, and the reciprocal-rank fusion of the last two.
+    /// The learned ranker (when given), hybrid, BM25 only, vector only, and the
+    /// reciprocal-rank fusion of the last two.
     pub rankers: Vec<RankerReport>,
-    /// Hybrid against each other ranker.
+    /// The first against each other ranker.
     pub paired: Vec<PairedReport>,
     /// Bootstrap resamples (and randomization rounds) behind every interval and test.
     pub resamples: usize,
@@ -122,11 +126,11 @@ pub fn rankers() -> [(&'static str, ScoreWeights); 3] {
 pub fn compare_rankers(
     catalog: &CatalogIndex,
     encoder: &SentenceEncoder,
+    learned: Option<&LearnedRanker>,
     qrels: &Qrels,
     source: &str,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<RankingComparison> {
-    let recommender = Recommender::new(catalog, encoder, None);
     let defaults = RecommendOptions::default();
     let list_length = catalog.len().clamp(1, defaults.limits.max_k);
     let queries: Vec<&str> = qrels.queries().collect();
@@ -138,16 +142,22 @@ pub fn compare_rankers(
         .filter(|id| !known.contains(id.as_str()))
         .cloned()
         .collect();
-    let rankers = rankers();
+    let rankers: Vec<(&str, Option<ScoreWeights>)> = learned
+        .map(|_| ("learned", None))
+        .into_iter()
+        .chain(rankers().map(|(name, w)| (name, Some(w))))
+        .collect();
     progress(Progress::Stage {
         name: "rankings",
         steps: rankers.len() * queries.len(),
     });
     let mut runs: Vec<(String, Option<ScoreWeights>, Run)> = Vec::new();
     for (name, weights) in rankers {
+        let recommender = Recommender::new(catalog, encoder, None)
+            .with_ranker(if weights.is_none() { learned } else { None });
         let options = RecommendOptions {
             k: list_length,
-            weights,
+            weights: weights.unwrap_or_default(),
             methods: BTreeSet::new(),
             ..RecommendOptions::default()
         };
@@ -160,7 +170,7 @@ pub fn compare_rankers(
             run.insert(query.to_string(), ids);
             progress(Progress::Step);
         }
-        runs.push((name.to_string(), Some(weights), run));
+        runs.push((name.to_string(), weights, run));
     }
     let lists = |name: &str| runs.iter().find(|(n, _, _)| n == name).map(|(_, _, r)| r);
     if let (Some(bm25), Some(vector)) = (lists("bm25_only"), lists("vector_only")) {
@@ -252,7 +262,7 @@ fn score_run(
     })
 }
 
-/// The first ranker (hybrid) against each of the others.
+/// The first ranker against each of the others.
 fn paired_reports(reports: &[RankerReport]) -> Result<Vec<PairedReport>> {
     let Some((hybrid, baselines)) = reports.split_first() else {
         return Ok(Vec::new());

@@ -11,6 +11,7 @@ use daogou_catalog::{Product, Span};
 use daogou_explain::Explanation;
 use serde::{Deserialize, Serialize};
 
+use crate::rank::MatchStrength;
 use crate::request::ParsedRequest;
 use crate::scene::SceneResult;
 pub use daogou_attribute::Method;
@@ -104,14 +105,41 @@ pub struct RequestWord {
     pub constraint: Option<String>,
 }
 
-/// The parts a score is made of.
+/// The parts a score is made of: the weighted ranker's four components, or the learned
+/// ranker's features (see [`crate::rank`]) with the profile and price components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ComponentName {
     /// Embedding similarity of request and product.
     Semantic,
-    /// Saturated BM25 score.
+    /// Saturated BM25 score (weighted ranker).
     Keyword,
+    /// BM25 of the request in the title.
+    TitleBm25,
+    /// Title BM25 as a share of the most any product's title scores for the request.
+    TitleBm25Share,
+    /// Whether the title holds the request's last term, usually the kind of product.
+    HeadMatch,
+    /// BM25 in the description.
+    DescriptionBm25,
+    /// BM25 in the brand.
+    BrandBm25,
+    /// BM25 in the category.
+    CategoryBm25,
+    /// Share of the request's terms the title holds.
+    TitleCoverage,
+    /// Whether the title holds the request's terms as one phrase.
+    ExactPhrase,
+    /// Numbers with units of the request ("1/2 in.") the title holds.
+    NumbersMatched,
+    /// Numbers with units of the request the title lacks.
+    NumbersMissing,
+    /// Whether the request names the product's brand.
+    BrandMatch,
+    /// Terms in the title.
+    TitleLength,
+    /// Distinct terms in the request.
+    RequestLength,
     /// Affinity to the shopper's profile.
     Profile,
     /// How well the price fits the request and the profile.
@@ -119,9 +147,10 @@ pub enum ComponentName {
 }
 
 impl ComponentName {
-    /// Whether it depends on the request's words (the part word attributions explain).
+    /// Whether the word attributions explain it: every part but the profile and price
+    /// components, which the request's descriptive words do not change.
     pub fn depends_on_words(self) -> bool {
-        matches!(self, ComponentName::Semantic | ComponentName::Keyword)
+        !matches!(self, ComponentName::Profile | ComponentName::Price)
     }
 }
 
@@ -130,6 +159,19 @@ impl fmt::Display for ComponentName {
         f.write_str(match self {
             ComponentName::Semantic => "semantic",
             ComponentName::Keyword => "keyword",
+            ComponentName::TitleBm25 => "title_bm25",
+            ComponentName::TitleBm25Share => "title_bm25_share",
+            ComponentName::HeadMatch => "head_match",
+            ComponentName::DescriptionBm25 => "description_bm25",
+            ComponentName::BrandBm25 => "brand_bm25",
+            ComponentName::CategoryBm25 => "category_bm25",
+            ComponentName::TitleCoverage => "title_coverage",
+            ComponentName::ExactPhrase => "exact_phrase",
+            ComponentName::NumbersMatched => "numbers_matched",
+            ComponentName::NumbersMissing => "numbers_missing",
+            ComponentName::BrandMatch => "brand_match",
+            ComponentName::TitleLength => "title_length",
+            ComponentName::RequestLength => "request_length",
             ComponentName::Profile => "profile",
             ComponentName::Price => "price",
         })
@@ -141,11 +183,15 @@ impl fmt::Display for ComponentName {
 pub struct Component {
     /// Which part.
     pub name: ComponentName,
-    /// The component's value before weighting.
+    /// The component's value: the feature's value for the learned ranker (null where the
+    /// feature does not apply, e.g. the brand match of a product without a brand), the
+    /// value before weighting otherwise.
+    #[schema(value_type = Option<f64>)]
     pub value: f64,
-    /// Its weight.
-    pub weight: f64,
-    /// `weight × value`: its share of the score.
+    /// Its weight, for weighted components; absent for the learned ranker's features,
+    /// whose contribution is their TreeSHAP value.
+    pub weight: Option<f64>,
+    /// Its share of the score: `weight × value`, or the feature's TreeSHAP value.
     pub contribution: f64,
 }
 
@@ -186,10 +232,17 @@ pub struct RecommendedItem {
     pub rank: usize,
     /// The product.
     pub product: Product,
-    /// Total score (sum of the components' contributions).
+    /// Total score: `base` plus the components' contributions.
     pub score: f64,
+    /// Where the contributions start from: 0 for the weighted ranker, the learned
+    /// ranker's expected score otherwise.
+    pub base: f64,
     /// The score's components.
     pub components: Vec<Component>,
+    /// How well it matches, from the learned ranker's calibrated relevance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub strength: Option<MatchStrength>,
     /// Attributions of the word-dependent score to the request's descriptive words, one
     /// per requested method (Shapley first).
     pub explanations: Vec<Explanation>,
@@ -324,6 +377,16 @@ pub enum Evidence {
         /// The quoted supporting sentence, verbatim from the reviews.
         #[serde(skip_serializing_if = "Option::is_none")]
         sentence: Option<String>,
+    },
+    /// A feature of the learned ranker and its TreeSHAP contribution to the score.
+    RankerFeature {
+        /// The feature.
+        feature: ComponentName,
+        /// Its value for this request and product (null where it does not apply).
+        #[schema(value_type = Option<f64>)]
+        value: f64,
+        /// Its contribution to the score.
+        contribution: f64,
     },
     /// The overall semantic match, when no single word stands out.
     OverallMatch {

@@ -20,6 +20,7 @@ use daogou_catalog::{
 use crate::answer::{RecommendOptions, Recommendations};
 use crate::embedder::PassageEmbedder;
 use crate::profile::{Profile, ProfileOptions};
+use crate::rank::{LearnedRanker, RANKER_FILE};
 use crate::recommend::Recommender;
 use crate::scene::{SceneConfig, SceneRecognizer, SceneResult};
 
@@ -56,6 +57,37 @@ pub struct Guide {
     catalog: CatalogIndex,
     scenes: SceneRecognizer,
     store_path: PathBuf,
+    ranker: Option<LearnedRanker>,
+    ranker_source: String,
+}
+
+/// The ranker to rank with and where it came from, in words: the data directory's ranker
+/// file when there is one and it was fitted on the loaded encoder's similarities, else
+/// the weighted ranker (and the words say why).
+pub fn load_ranker(
+    data_dir: &Path,
+    encoder: &SentenceEncoder,
+) -> Result<(Option<LearnedRanker>, String)> {
+    let path = data_dir.join(RANKER_FILE);
+    if !path.is_file() {
+        return Ok((
+            None,
+            format!("weighted (no {} yet: daogou tune fits one)", path.display()),
+        ));
+    }
+    let ranker = LearnedRanker::load(&path)?;
+    let fitted_with = ranker.model().to_string();
+    Ok(match ranker.for_encoder(encoder) {
+        Some(ranker) => (Some(ranker), format!("learned ({})", path.display())),
+        None => (
+            None,
+            format!(
+                "weighted ({} was fitted with {fitted_with}, not {}; run daogou tune)",
+                path.display(),
+                encoder.model_id()
+            ),
+        ),
+    })
 }
 
 /// What happened while opening a guide, for progress displays.
@@ -94,11 +126,14 @@ impl Guide {
             None => SceneConfig::builtin()?,
         };
         let scenes = SceneRecognizer::new(scene_config, &encoder)?;
+        let (ranker, ranker_source) = load_ranker(&data_dir, &encoder)?;
         Ok(Self {
             encoder,
             catalog,
             scenes,
             store_path,
+            ranker,
+            ranker_source,
         })
     }
 
@@ -114,7 +149,34 @@ impl Guide {
             catalog,
             scenes,
             store_path: PathBuf::new(),
+            ranker: None,
+            ranker_source: "weighted".to_string(),
         })
+    }
+
+    /// The learned ranker, if the guide ranks with one.
+    pub fn ranker(&self) -> Option<&LearnedRanker> {
+        self.ranker.as_ref()
+    }
+
+    /// Ranks with `ranker` from now on, and writes it to
+    /// the data directory's ranker file so that later runs use it too (an in-memory guide
+    /// keeps it in memory only).
+    pub fn set_ranker(&mut self, ranker: LearnedRanker) -> Result<()> {
+        match self
+            .store_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            Some(dir) => {
+                let path = dir.join(RANKER_FILE);
+                ranker.save(&path)?;
+                self.ranker_source = format!("learned ({})", path.display());
+            }
+            None => self.ranker_source = "learned (in memory)".to_string(),
+        }
+        self.ranker = Some(ranker);
+        Ok(())
     }
 
     /// The loaded encoder.
@@ -140,11 +202,9 @@ impl Guide {
         options: &RecommendOptions,
     ) -> Result<Recommendations> {
         let profile = history.map(|h| self.profile(h)).transpose()?;
-        Recommender::new(&self.catalog, &self.encoder, Some(&self.scenes)).recommend(
-            request,
-            profile.as_ref(),
-            options,
-        )
+        Recommender::new(&self.catalog, &self.encoder, Some(&self.scenes))
+            .with_ranker(self.ranker.as_ref())
+            .recommend(request, profile.as_ref(), options)
     }
 
     /// Builds a shopper profile from a history.
@@ -211,6 +271,8 @@ pub struct GuideSummary {
     pub scenes: usize,
     /// Model directory.
     pub model: String,
+    /// The ranker and where it came from.
+    pub ranker: String,
 }
 
 impl Guide {
@@ -220,6 +282,7 @@ impl Guide {
             products: self.catalog.len(),
             scenes: self.scenes.config().scenes.len(),
             model: self.encoder.dir().display().to_string(),
+            ranker: self.ranker_source.clone(),
         }
     }
 }

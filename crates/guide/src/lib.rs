@@ -5,6 +5,7 @@
 //!   free text, remembering which words produced each constraint;
 //! - [`answer`]: what a recommendation answers, as data;
 //! - [`recommend`]: hybrid retrieval, component scores and per-product explanations;
+//! - [`rank`]: ranking features, the learned ranker and its TreeSHAP explanation;
 //! - [`narrate`]: the sentence a shopper reads, built only from measured evidence;
 //! - [`profile`]: shopper profiles from event histories, explained per event;
 //! - [`scene`]: calibrated zero-shot scene recognition, explained per word;
@@ -18,6 +19,7 @@ pub mod embedder;
 pub mod error;
 pub mod narrate;
 pub mod profile;
+pub mod rank;
 pub mod recommend;
 pub mod request;
 pub mod reviews;

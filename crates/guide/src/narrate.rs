@@ -6,14 +6,17 @@
 //!    first other requested method; never attention, which is not a score attribution) is
 //!    positive and at least
 //!    [`WORD_SHARE`] of the positive attribution mass (and at least [`MIN_ATTRIBUTION`]);
-//! 2. product evidence: product title (else description) words matching request words;
-//! 3. filters the product satisfies (price bounds, explicit brand);
-//! 4. reviews: for each review aspect the request mentions (the item's
+//! 2. the learned ranker: its features with the largest positive TreeSHAP contributions
+//!    (at least [`WORD_SHARE`] of the positive mass and [`MIN_ATTRIBUTION`]), in words
+//!    ("ranked high mainly because its title covers all of your words");
+//! 3. product evidence: product title (else description) words matching request words;
+//! 4. filters the product satisfies (price bounds, explicit brand);
+//! 5. reviews: for each review aspect the request mentions (the item's
 //!    [`ReviewEvidence`](crate::reviews::ReviewEvidence) aspects flagged `asked`), the
 //!    reviewers' majority opinion with its counts and the stored supporting sentence quoted
 //!    verbatim, all read from the product's review summary; aspects the request does not
 //!    mention stay in the structured field only;
-//! 5. history: the profile event with the largest positive attribution to the profile
+//! 6. history: the profile event with the largest positive attribution to the profile
 //!    component, when that attribution times the component weight is at least
 //!    [`MIN_ATTRIBUTION`].
 //!
@@ -47,6 +50,9 @@ pub fn narrate(
 ) -> Narrative {
     let mut claims = Vec::new();
     claims.push(word_claim(item, words));
+    if let Some(claim) = ranker_claim(item) {
+        claims.push(claim);
+    }
     if let Some(claim) = match_claim(item) {
         claims.push(claim);
     }
@@ -173,6 +179,70 @@ fn phrases(notable: &[Evidence], request: &[RequestWord]) -> Vec<String> {
     }
     runs.sort_by(|a, b| b.2.total_cmp(&a.2));
     runs.into_iter().map(|(_, text, _)| text).collect()
+}
+
+/// At most this many ranker features are named.
+const MAX_FEATURES: usize = 2;
+
+/// The learned ranker's features that raised the score most, each said in words.
+fn ranker_claim(item: &RecommendedItem) -> Option<Claim> {
+    let learned = item.components.iter().filter(|c| c.weight.is_none());
+    let positive: f64 = learned
+        .clone()
+        .map(|c| c.contribution)
+        .filter(|&v| v > 0.0)
+        .sum();
+    let mut top: Vec<_> = learned
+        .filter(|c| c.contribution >= MIN_ATTRIBUTION && c.contribution >= WORD_SHARE * positive)
+        .filter_map(|c| feature_phrase(c.name, c.value).map(|phrase| (c, phrase)))
+        .collect();
+    top.sort_by(|a, b| b.0.contribution.total_cmp(&a.0.contribution));
+    top.truncate(MAX_FEATURES);
+    if top.is_empty() {
+        return None;
+    }
+    let phrases: Vec<String> = top.iter().map(|(_, p)| p.clone()).collect();
+    Some(Claim {
+        text: format!("ranked high mainly because {}", join_words(&phrases)),
+        evidence: top
+            .iter()
+            .map(|(c, _)| Evidence::RankerFeature {
+                feature: c.name,
+                value: c.value,
+                contribution: c.contribution,
+            })
+            .collect(),
+    })
+}
+
+/// A feature's value in words; `None` for features that say nothing to a shopper.
+fn feature_phrase(feature: ComponentName, value: f64) -> Option<String> {
+    Some(match feature {
+        ComponentName::Semantic => "its meaning is close to your request".into(),
+        ComponentName::TitleBm25 | ComponentName::TitleBm25Share => {
+            "your words stand out in its title".into()
+        }
+        ComponentName::HeadMatch if value > 0.0 => {
+            "its title names the kind of product you asked for".into()
+        }
+        ComponentName::DescriptionBm25 => "your words stand out in its description".into(),
+        ComponentName::BrandBm25 => "its brand is one of your words".into(),
+        ComponentName::CategoryBm25 => "its category is one of your words".into(),
+        ComponentName::TitleCoverage if value >= 1.0 => "its title covers all of your words".into(),
+        ComponentName::TitleCoverage if value > 0.0 => format!(
+            "its title covers {:.0}% of your words",
+            (value * 100.0).floor()
+        ),
+        ComponentName::ExactPhrase if value > 0.0 => {
+            "its title holds your words as one phrase".into()
+        }
+        ComponentName::NumbersMatched if value == 1.0 => "its title has the size you gave".into(),
+        ComponentName::NumbersMatched if value > 1.0 => {
+            format!("its title has the {value} sizes you gave")
+        }
+        ComponentName::BrandMatch if value > 0.0 => "it is the brand you named".into(),
+        _ => return None,
+    })
 }
 
 fn match_claim(item: &RecommendedItem) -> Option<Claim> {

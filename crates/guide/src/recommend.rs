@@ -2,7 +2,13 @@
 //! explanation of every recommended product.
 //!
 //! **Score.** For a product p and the request's descriptive words q (the request without
-//! its price, "cheap" and explicit-brand words, which act as filters):
+//! its price, "cheap" and explicit-brand words, which act as filters), with a learned
+//! ranker (see [`crate::rank`]):
+//!
+//! `score = trees(features(q, p)) + w_profile·affinity + w_price·price_fit`
+//!
+//! where the trees' prediction is shown as its TreeSHAP contributions by feature, and
+//! without one (the weighted ranker):
 //!
 //! `score = w_semantic·cos(q, p) + w_keyword·b/(b + KEYWORD_HALF) + w_profile·affinity + w_price·price_fit`
 //!
@@ -18,7 +24,8 @@
 //!
 //! **Explanations.** The request words are the features of one mask-based model whose
 //! targets are all top-k products (so one set of masked-request embeddings serves them all):
-//! the word-dependent part of the score, `w_semantic·cos + w_keyword·keyword`. Shapley values
+//! the word-dependent part of the score, the trees' prediction with every feature
+//! recomputed from the coalition's words (or `w_semantic·cos + w_keyword·keyword`). Shapley values
 //! are exact up to 12 words (Kernel SHAP beyond); LIME and occlusion reuse the cached
 //! coalitions; Integrated Gradients explains the semantic part through the encoder's
 //! gradients; attention shows the encoder's rollout from `[CLS]`.
@@ -44,10 +51,13 @@ use crate::answer::{
 };
 use crate::narrate::narrate;
 use crate::profile::Profile;
+use crate::rank::{
+    feature_row, FeatureRow, LearnedRanker, MatchStrength, ProductSide, RequestSide, FEATURES,
+};
 use crate::request::{parse_request, ConstraintRole, ParsedRequest};
 use crate::reviews::ReviewEvidence;
 use crate::scene::SceneRecognizer;
-use daogou_catalog::keyword::analyze;
+use daogou_catalog::keyword::{analyze, FieldScores, KeywordField};
 use daogou_catalog::Product;
 use daogou_catalog::Span;
 use daogou_catalog::QUERY;
@@ -61,6 +71,7 @@ pub struct Recommender<'a> {
     catalog: &'a CatalogIndex,
     encoder: &'a SentenceEncoder,
     scenes: Option<&'a SceneRecognizer>,
+    learned: Option<&'a LearnedRanker>,
 }
 
 /// The request's descriptive words and their BM25 contributions.
@@ -77,16 +88,37 @@ struct Query {
 /// characters.
 struct KeywordUnit {
     features: Vec<usize>,
-    scores: HashMap<usize, f64>,
+    scores: HashMap<usize, FieldScores>,
+    /// The most title BM25 the term gives any product.
+    title_max: f64,
 }
 
 impl Query {
-    fn keyword_raw(&self, product: usize, present: impl Fn(usize) -> bool) -> f64 {
+    /// BM25 by field of the terms whose features are all `present`.
+    fn keyword_fields(&self, product: usize, present: impl Fn(usize) -> bool) -> FieldScores {
+        let mut total = FieldScores::default();
+        for unit in &self.keyword {
+            if unit.features.iter().all(|&j| present(j)) {
+                if let Some(scores) = unit.scores.get(&product) {
+                    total.add(scores);
+                }
+            }
+        }
+        total
+    }
+
+    /// The most title BM25 each term whose features are all `present` gives any product,
+    /// summed.
+    fn title_max(&self, present: impl Fn(usize) -> bool) -> f64 {
         self.keyword
             .iter()
             .filter(|unit| unit.features.iter().all(|&j| present(j)))
-            .map(|unit| unit.scores.get(&product).copied().unwrap_or(0.0))
+            .map(|unit| unit.title_max)
             .sum()
+    }
+
+    fn keyword_raw(&self, product: usize, present: impl Fn(usize) -> bool) -> f64 {
+        f64::from(self.keyword_fields(product, present).total())
     }
 
     fn text(&self, mask: &Mask) -> String {
@@ -134,7 +166,29 @@ impl<'a> Recommender<'a> {
             catalog,
             encoder,
             scenes,
+            learned: None,
         }
+    }
+
+    /// Ranks with `learned` trees instead of the weights' semantic and keyword parts.
+    pub fn with_ranker(mut self, learned: Option<&'a LearnedRanker>) -> Self {
+        self.learned = learned;
+        self
+    }
+
+    /// The candidates of `request` (as [`recommend`](Self::recommend) retrieves them,
+    /// filters applied) with their feature rows: what a ranker is fitted on.
+    pub fn candidate_features(
+        &self,
+        request: &str,
+        options: &RecommendOptions,
+    ) -> Result<Vec<(usize, FeatureRow)>> {
+        let parsed = parse_request(request.trim(), self.catalog.vocabulary());
+        let (_, features) = self.split_words(&parsed)?;
+        let query = self.query(features)?;
+        let (candidates, _) = self.candidates(&parsed, &query, options, &mut Vec::new());
+        let rows = self.feature_rows(&candidates, &query);
+        Ok(candidates.into_iter().zip(rows).collect())
     }
 
     /// Recommends products for `request`, personalised by `profile` when given.
@@ -192,9 +246,11 @@ impl<'a> Recommender<'a> {
             }
         }
 
-        let (mut ranked, relaxed) = self.rank(&parsed, &query, profile, options, &mut notices);
+        let (candidate_set, relaxed) = self.candidates(&parsed, &query, options, &mut notices);
+        let mut ranked = self.score(&candidate_set, &parsed, &query, profile, options.weights);
         let candidates = ranked.len();
         ranked.truncate(options.k);
+        self.decompose_trees(&mut ranked);
         let mut stats = AnswerStats {
             candidates,
             retrieval_ms: started.elapsed().as_secs_f64() * 1e3,
@@ -224,7 +280,9 @@ impl<'a> Recommender<'a> {
             .map(|(r, scored)| RecommendedItem {
                 rank: r + 1,
                 product: self.catalog.product(scored.index).clone(),
-                score: scored.components.iter().map(|c| c.contribution).sum(),
+                score: scored.total(),
+                base: scored.base,
+                strength: self.learned.and_then(|l| l.strength_of(scored.relevance())),
                 components: scored.components,
                 explanations: Vec::new(),
                 matches: self.matches(scored.index, &query),
@@ -233,6 +291,19 @@ impl<'a> Recommender<'a> {
                 narrative: Narrative::default(),
             })
             .collect();
+        let weak = |i: &RecommendedItem| i.strength == Some(MatchStrength::Weak);
+        if !items.is_empty() && items.iter().all(weak) {
+            notices.push(
+                "no product matches your request well: these weak matches are the closest the \
+                 catalog has"
+                    .to_string(),
+            );
+        } else if let Some(first) = items.iter().find(|i| weak(i)) {
+            notices.push(format!(
+                "the results from #{} on include weak matches: the catalog has nothing closer",
+                first.rank
+            ));
+        }
         let positions: Vec<usize> = items
             .iter()
             .filter_map(|i| self.catalog.position(&i.product.id))
@@ -321,29 +392,28 @@ impl<'a> Recommender<'a> {
 
     fn query(&self, features: TextFeatures) -> Result<Query> {
         let index = self.catalog.keyword();
-        let limit = self.catalog.len();
         let mut keyword = Vec::with_capacity(features.num_features());
         for unit in keyword_units(&features) {
             let hits = match unit.as_slice() {
                 [j] => index
-                    .scores(&features.words()[*j].text, limit)
+                    .field_scores(&features.words()[*j].text)
                     .map_err(CatalogError::from)?,
                 _ => {
                     let term: String = unit
                         .iter()
                         .map(|&j| features.words()[j].text.as_str())
                         .collect();
-                    index
-                        .term_scores(&term, limit)
-                        .map_err(CatalogError::from)?
+                    index.term_field_scores(&term).map_err(CatalogError::from)?
                 }
             };
+            let title_max = hits
+                .iter()
+                .map(|(_, s)| f64::from(s.get(KeywordField::Title)))
+                .fold(0.0, f64::max);
             keyword.push(KeywordUnit {
                 features: unit,
-                scores: hits
-                    .into_iter()
-                    .map(|(index, score)| (index, f64::from(score)))
-                    .collect(),
+                scores: hits.into_iter().collect(),
+                title_max,
             });
         }
         let embedding = self
@@ -380,14 +450,15 @@ impl<'a> Recommender<'a> {
                 .is_some_and(|b| brands.iter().any(|w| w.eq_ignore_ascii_case(b)))
     }
 
-    fn rank(
+    /// The products to score: the nearest by embedding and the best by BM25 that pass the
+    /// filters, or, when none does, the filters relaxed (and a notice saying so).
+    fn candidates(
         &self,
         parsed: &ParsedRequest,
         query: &Query,
-        profile: Option<&Profile>,
         options: &RecommendOptions,
         notices: &mut Vec<String>,
-    ) -> (Vec<Scored>, bool) {
+    ) -> (BTreeSet<usize>, bool) {
         for relaxed in [false, true] {
             let keep = |i: usize| self.passes(i, parsed, relaxed);
             let mut candidates: BTreeSet<usize> = self
@@ -398,8 +469,8 @@ impl<'a> Recommender<'a> {
                 .collect();
             let mut by_keyword: HashMap<usize, f64> = HashMap::new();
             for unit in &query.keyword {
-                for (&i, &s) in &unit.scores {
-                    *by_keyword.entry(i).or_default() += s;
+                for (&i, s) in &unit.scores {
+                    *by_keyword.entry(i).or_default() += f64::from(s.total());
                 }
             }
             let mut keyword_ranked: Vec<(usize, f64)> =
@@ -421,12 +492,50 @@ impl<'a> Recommender<'a> {
                     filters.join(" and ")
                 ));
             }
-            return (
-                self.score(&candidates, parsed, query, profile, options.weights),
-                relaxed,
-            );
+            return (candidates, relaxed);
         }
-        (Vec::new(), false)
+        (BTreeSet::new(), false)
+    }
+
+    /// The feature rows of `candidates` for the whole request, in candidate order.
+    fn feature_rows(&self, candidates: &BTreeSet<usize>, query: &Query) -> Vec<FeatureRow> {
+        let request = RequestSide::new(query.features.text());
+        let title_max = query.title_max(|_| true);
+        candidates
+            .iter()
+            .map(|&i| {
+                feature_row(
+                    &request,
+                    &ProductSide::new(self.catalog.product(i)),
+                    dot(&query.embedding, self.catalog.embedding(i)),
+                    &query.keyword_fields(i, |_| true),
+                    title_max,
+                )
+            })
+            .collect()
+    }
+
+    /// Replaces the learned ranker's prediction of each product by its TreeSHAP
+    /// decomposition: the base value and one component per feature.
+    fn decompose_trees(&self, ranked: &mut [Scored]) {
+        let Some(ranker) = self.learned else { return };
+        let rows: Vec<FeatureRow> = ranked.iter().filter_map(|s| s.row).collect();
+        if rows.len() != ranked.len() {
+            return;
+        }
+        for (scored, (base, shap)) in ranked.iter_mut().zip(ranker.contributions(&rows)) {
+            let values = scored.row.unwrap_or(shap);
+            let features = FEATURES.iter().zip(values.iter().zip(shap)).map(
+                |(&name, (&value, contribution))| Component {
+                    name,
+                    value,
+                    weight: None,
+                    contribution,
+                },
+            );
+            scored.components.splice(0..0, features);
+            scored.base = base;
+        }
     }
 
     fn score(
@@ -438,32 +547,45 @@ impl<'a> Recommender<'a> {
         w: ScoreWeights,
     ) -> Vec<Scored> {
         let price_fit = PriceFit::new(candidates, self.catalog, parsed, profile);
+        let rows = match self.learned {
+            Some(_) => self.feature_rows(candidates, query),
+            None => Vec::new(),
+        };
+        let predicted = self.learned.map(|l| l.predict(&rows)).unwrap_or_default();
         let mut scored: Vec<Scored> = candidates
             .iter()
-            .map(|&i| {
+            .enumerate()
+            .map(|(c, &i)| {
                 let e = self.catalog.embedding(i);
-                let mut components = vec![
-                    component(
-                        ComponentName::Semantic,
-                        dot(&query.embedding, e),
-                        w.semantic,
-                    ),
-                    component(
-                        ComponentName::Keyword,
-                        saturate(query.keyword_raw(i, |_| true)),
-                        w.keyword,
-                    ),
-                ];
+                let mut scored = Scored {
+                    index: i,
+                    base: predicted.get(c).copied().unwrap_or(0.0),
+                    components: Vec::new(),
+                    row: rows.get(c).copied(),
+                };
+                if self.learned.is_none() {
+                    scored.components = vec![
+                        component(
+                            ComponentName::Semantic,
+                            dot(&query.embedding, e),
+                            w.semantic,
+                        ),
+                        component(
+                            ComponentName::Keyword,
+                            saturate(query.keyword_raw(i, |_| true)),
+                            w.keyword,
+                        ),
+                    ];
+                }
                 if let Some(p) = profile.filter(|p| p.embedding.is_some()) {
-                    components.push(component(ComponentName::Profile, p.affinity(e), w.profile));
+                    let profile = component(ComponentName::Profile, p.affinity(e), w.profile);
+                    scored.components.push(profile);
                 }
                 if let Some(fit) = price_fit.fit(self.catalog.product(i)) {
-                    components.push(component(ComponentName::Price, fit, w.price));
+                    let price = component(ComponentName::Price, fit, w.price);
+                    scored.components.push(price);
                 }
-                Scored {
-                    index: i,
-                    components,
-                }
+                scored
             })
             .collect();
         scored.sort_by(|a, b| {
@@ -493,14 +615,36 @@ impl<'a> Recommender<'a> {
             .map(|&i| (i, self.catalog.embedding(i).to_vec()))
             .collect();
         let perturb = |mask: &Mask| query.text(mask);
+        let products: Vec<ProductSide> = positions
+            .iter()
+            .map(|&i| ProductSide::new(self.catalog.product(i)))
+            .collect();
+        let learned = self.learned;
         let score = |mask: &Mask, e: &[f32]| -> Vec<f64> {
-            targets
-                .iter()
-                .map(|(i, t)| {
-                    w.semantic * dot(e, t)
-                        + w.keyword * saturate(query.keyword_raw(*i, |j| mask.contains(j)))
-                })
-                .collect()
+            let present = |j: usize| mask.contains(j);
+            match learned {
+                // Every feature recomputed from the coalition's words, then the trees.
+                Some(ranker) => {
+                    let request = RequestSide::new(&query.text(mask));
+                    let title_max = query.title_max(present);
+                    let rows: Vec<FeatureRow> = targets
+                        .iter()
+                        .zip(&products)
+                        .map(|((i, t), product)| {
+                            let fields = query.keyword_fields(*i, present);
+                            feature_row(&request, product, dot(e, t), &fields, title_max)
+                        })
+                        .collect();
+                    ranker.predict(&rows)
+                }
+                None => targets
+                    .iter()
+                    .map(|(i, t)| {
+                        w.semantic * dot(e, t)
+                            + w.keyword * saturate(query.keyword_raw(*i, present))
+                    })
+                    .collect(),
+            }
         };
         let model = TextScoreModel::new(
             self.encoder,
@@ -532,13 +676,22 @@ impl<'a> Recommender<'a> {
                 attribute(method, &params, &mut evaluator, Some(&subject))?.explanations;
             if method.is_gradient() {
                 for (e, (i, _)) in explanations.iter_mut().zip(&targets) {
-                    // Report on the same scale as the score: the semantic component's weight.
-                    scale(e, w.semantic);
                     e.target_name = Some(self.catalog.product(*i).id.clone());
-                    e.notes.push(
-                        "explains the semantic component only (keyword matching has no gradient)"
-                            .into(),
-                    );
+                    if self.learned.is_some() {
+                        e.notes.push(
+                            "explains the cosine similarity the learned ranker reads, not its \
+                             score (trees have no gradient)"
+                                .into(),
+                        );
+                    } else {
+                        // Report on the same scale as the score: the semantic weight.
+                        scale(e, w.semantic);
+                        e.notes.push(
+                            "explains the semantic component only (keyword matching has no \
+                             gradient)"
+                                .into(),
+                        );
+                    }
                 }
             }
             for (item, e) in items.iter_mut().zip(explanations) {
@@ -660,19 +813,34 @@ fn component(name: ComponentName, value: f64, weight: f64) -> Component {
     Component {
         name,
         value,
-        weight,
+        weight: Some(weight),
         contribution: value * weight,
     }
 }
 
+/// A scored candidate: `base` plus its components. With a learned ranker, `base` holds the
+/// trees' prediction until [`Recommender::decompose_trees`] splits it into features.
 struct Scored {
     index: usize,
+    base: f64,
     components: Vec<Component>,
+    row: Option<FeatureRow>,
 }
 
 impl Scored {
     fn total(&self) -> f64 {
-        self.components.iter().map(|c| c.contribution).sum()
+        self.base + self.components.iter().map(|c| c.contribution).sum::<f64>()
+    }
+
+    /// The learned relevance: the score without the profile and price components.
+    fn relevance(&self) -> f64 {
+        self.base
+            + self
+                .components
+                .iter()
+                .filter(|c| c.name.depends_on_words())
+                .map(|c| c.contribution)
+                .sum::<f64>()
     }
 }
 

@@ -404,16 +404,22 @@
       });
       const share = maxContribution > 0 ? Math.abs(c.contribution) / maxContribution : 0;
       fill.style.width = `${Math.max(0.5, share * 100)}%`;
-      return el('div', {
-        class: 'bar-row',
-        title: `${c.name}: value ${c.value.toFixed(3)} × weight ${c.weight.toFixed(2)}`,
-      }, [
+      const how = c.weight == null
+        ? `value ${Number.isFinite(c.value) ? c.value.toFixed(3) : 'missing'}, TreeSHAP contribution`
+        : `value ${c.value.toFixed(3)} × weight ${c.weight.toFixed(2)}`;
+      return el('div', { class: 'bar-row', title: `${c.name}: ${how}` }, [
         el('span', { class: 'bar-name', text: c.name }),
         el('div', { class: 'track' }, [fill]),
         el('span', { class: 'bar-value', text: signed(c.contribution) }),
       ]);
     });
+    const base = item.base ? [el('div', { class: 'bar-row', title: 'the learned ranker\'s expected score' }, [
+      el('span', { class: 'bar-name', text: 'base' }),
+      el('div', { class: 'track' }),
+      el('span', { class: 'bar-value', text: signed(item.base) }),
+    ])] : [];
     return el('div', { class: 'bars' }, [
+      ...base,
       ...rows,
       el('div', { class: 'bar-total' }, [
         el('span', { text: 'Score' }),
@@ -454,6 +460,10 @@
       el('div', { class: 'price-box' }, [
         el('div', { class: 'price', text: formatPrice(p.price) }),
         el('div', { class: 'score', text: `score ${item.score.toFixed(3)}` }),
+        item.strength ? el('div', {
+          class: `strength strength-${item.strength}`,
+          text: `${item.strength} match`,
+        }) : null,
       ]),
     ]);
 

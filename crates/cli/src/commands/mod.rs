@@ -11,6 +11,7 @@ mod reviews;
 mod scene;
 mod serve;
 mod train;
+mod tune;
 
 use std::path::PathBuf;
 
@@ -60,6 +61,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Evaluate the explanations (faithfulness, agreement, plausibility, cost) and rankings.
     Eval(eval::EvalArgs),
+    /// Fit the learned ranker on relevance judgements, into the data directory.
+    Tune(tune::TuneArgs),
     /// Serve the HTTP API and the web page.
     Serve(serve::ServeArgs),
 }
@@ -83,6 +86,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Model(args) => model::run(args, paths.model.as_deref()),
         Command::Bench(args) => bench::run(args, paths.model.as_deref()),
         Command::Eval(args) => eval::run(args, &paths),
+        Command::Tune(args) => tune::run(args, &paths),
         Command::Serve(args) => serve::run(args, &paths),
     }
 }

@@ -161,17 +161,25 @@ fn print_answer(answer: &Recommendations) {
             .price
             .as_ref()
             .map_or("no price".to_string(), |x| x.to_string());
+        let strength = item
+            .strength
+            .map_or(String::new(), |s| format!("   {s} match"));
         println!(
-            "\n{:>2}. {} — {} — {price}   score {:.3}",
+            "\n{:>2}. {} — {} — {price}   score {:.3}{strength}",
             item.rank,
             p.title,
             p.brand.as_deref().unwrap_or("?"),
             item.score
         );
-        let parts: Vec<String> = item
-            .components
-            .iter()
-            .map(|c| format!("{} {:+.3}", c.name, c.contribution))
+        let base = (item.base != 0.0).then(|| format!("base {:+.3}", item.base));
+        let parts: Vec<String> = base
+            .into_iter()
+            .chain(
+                item.components
+                    .iter()
+                    .filter(|c| c.contribution.abs() >= 0.0005)
+                    .map(|c| format!("{} {:+.3}", c.name, c.contribution)),
+            )
             .collect();
         println!("    components: {}", parts.join(" | "));
         for e in &item.explanations {

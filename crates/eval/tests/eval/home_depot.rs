@@ -4,27 +4,28 @@
 use crate::{common, support};
 
 use daogou_catalog::{import_path, CatalogIndex, ColumnMapping};
-use daogou_eval::{compare_rankers, read_judgements, split, Split};
+use daogou_eval::{compare_rankers, read_judgements, split, training_set, Split, TrainingSet};
 use daogou_explain::metrics::Qrels;
+use daogou_guide::rank::{FitSettings, LearnedRanker};
 use daogou_guide::PassageEmbedder;
+use daogou_model::SentenceEncoder;
 
-/// The first `n` validation queries of the development judgements, gain = relevance − 1.
-fn sample(n: usize) -> Qrels {
+/// The first `n` queries of a split of the development judgements, gain = relevance − 1.
+fn sample(part: Split, n: usize) -> Qrels {
     let path = common::data_path("home-depot-dev").join("judgements.csv");
     let all = read_judgements(&path, 1.0).expect("the judgements read");
-    let validation = split(&all, Split::Validation).expect("split");
+    let part = split(&all, part).expect("split");
     let mut sample = Qrels::new();
-    for query in validation.queries().take(n) {
-        for (product, &gain) in validation.judgements(query).into_iter().flatten() {
+    for query in part.queries().take(n) {
+        for (product, &gain) in part.judgements(query).into_iter().flatten() {
             sample.insert(query, product, gain).expect("judgement");
         }
     }
     sample
 }
 
-#[test]
-fn ranking_metrics_on_a_judged_only_catalog_are_what_they_must_be() {
-    let qrels = sample(12);
+/// The judged products of `qrels` as a catalog, embedded.
+fn judged_catalog(qrels: &Qrels, encoder: &SentenceEncoder) -> CatalogIndex {
     let judged: std::collections::BTreeSet<&str> = qrels
         .queries()
         .flat_map(|q| {
@@ -49,12 +50,30 @@ fn ranking_metrics_on_a_judged_only_catalog_are_what_they_must_be() {
         judged.len(),
         "every judged product has a title"
     );
-    assert!(products.len() < 100, "the lists hold the whole catalog");
+    CatalogIndex::embed(products, &PassageEmbedder(encoder)).expect("embeds")
+}
+
+#[test]
+fn ranking_metrics_on_a_judged_only_catalog_are_what_they_must_be() {
+    let qrels = sample(Split::Validation, 12);
     let encoder = support::encoder();
-    let catalog = CatalogIndex::embed(products, &PassageEmbedder(&encoder)).expect("embeds");
-    let report = compare_rankers(&catalog, &encoder, &qrels, "sample", &mut |_| {}).expect("ranks");
+    let catalog = judged_catalog(&qrels, &encoder);
+    assert!(catalog.len() < 100, "the lists hold the whole catalog");
+    let (_, learned) = fitted_on_training_queries(&encoder);
+    let report = compare_rankers(
+        &catalog,
+        &encoder,
+        Some(&learned),
+        &qrels,
+        "sample",
+        &mut |_| {},
+    )
+    .expect("ranks");
     let names: Vec<&str> = report.rankers.iter().map(|r| r.ranker.as_str()).collect();
-    assert_eq!(names, ["hybrid", "bm25_only", "vector_only", "rrf"]);
+    assert_eq!(
+        names,
+        ["learned", "hybrid", "bm25_only", "vector_only", "rrf"]
+    );
     assert!(report.unknown_products.is_empty());
     for ranker in &report.rankers {
         let per_query = &ranker.report.per_query;
@@ -76,9 +95,56 @@ fn ranking_metrics_on_a_judged_only_catalog_are_what_they_must_be() {
             "{i:?}"
         );
     }
-    assert_eq!(report.paired.len(), 3);
+    assert_eq!(report.paired.len(), 4);
     assert!(report
         .paired
         .iter()
         .all(|p| (0.0..=1.0).contains(&p.ndcg.p_value)));
+}
+
+/// A ranker fitted on 60 training queries over their judged products, and its rows.
+fn fitted_on_training_queries(encoder: &SentenceEncoder) -> (TrainingSet, LearnedRanker) {
+    let qrels = sample(Split::Train, 60);
+    let catalog = judged_catalog(&qrels, encoder);
+    let set = training_set(&catalog, encoder, &qrels, None, &mut |_| {}).expect("rows");
+    let ranker = LearnedRanker::fit(
+        &set.rows,
+        &set.gains,
+        None,
+        FitSettings::default(),
+        encoder.model_id(),
+        "sample",
+        set.queries.len(),
+    )
+    .expect("fits");
+    (set, ranker)
+}
+
+#[test]
+fn a_ranker_fitted_on_training_queries_learns_their_gains() {
+    let encoder = support::encoder();
+    let (set, ranker) = fitted_on_training_queries(&encoder);
+    let qrels = sample(Split::Train, 60);
+    assert_eq!(set.queries.len(), qrels.num_queries());
+    assert_eq!(set.rows.len(), set.gains.len());
+    // Every judged product the candidates hold carries its judged gain; others gain 0.
+    let mut judged = 0;
+    for ((row_query, gain), is_judged) in set.query_of.iter().zip(&set.gains).zip(&set.judged) {
+        if *is_judged {
+            judged += 1;
+        } else {
+            assert_eq!(*gain, 0.0);
+        }
+        assert!(*row_query < set.queries.len());
+    }
+    assert_eq!(
+        judged,
+        qrels.len(),
+        "a judged-only catalog retrieves every judgement"
+    );
+    let predicted = ranker.predict(&set.rows);
+    let rho = daogou_explain::metrics::spearman(&predicted, &set.gains)
+        .expect("spearman")
+        .expect("defined");
+    assert!(rho > 0.3, "Spearman {rho} of the fit on its own rows");
 }

@@ -6,6 +6,7 @@ use daogou_guide::answer::{ComponentName, MatchField};
 
 use daogou_guide::answer::Evidence;
 use daogou_guide::narrate::{notable_words, MIN_ATTRIBUTION, WORD_SHARE};
+use daogou_guide::rank::{MatchStrength, NUM_FEATURES};
 use daogou_guide::{Method, RecommendOptions};
 use support::guide;
 
@@ -287,4 +288,70 @@ fn no_method_means_no_model_evaluations_and_no_counterfactual() {
     assert_eq!(answer.stats.model_evals, 0);
     assert!(answer.counterfactual.is_none());
     assert!(answer.items.iter().all(|i| i.explanations.is_empty()));
+}
+
+#[test]
+fn the_learned_ranker_is_explained_by_treeshap_and_exact_shapley_of_its_own_score() {
+    let answer = support::learned_guide()
+        .recommend(
+            "waterproof hiking jacket under 100 dollars",
+            None,
+            &options(&[Method::Shap]),
+        )
+        .expect("answer");
+    assert!(!answer.items.is_empty());
+    for item in &answer.items {
+        // The trees' base value plus one TreeSHAP value per feature is the score (no
+        // history, no "cheap": no profile or price component).
+        assert_eq!(item.components.len(), NUM_FEATURES);
+        assert!(item.components.iter().all(|c| c.weight.is_none()));
+        let sum: f64 = item.components.iter().map(|c| c.contribution).sum();
+        assert!((item.base + sum - item.score).abs() <= 1e-6);
+        assert!(item.strength.is_some());
+        // The word attributions explain that same score: every feature is recomputed from
+        // the whole request, and the Shapley values add up.
+        let shap = &item.explanations[0];
+        assert_eq!(shap.method, "exact_shapley");
+        assert!(shap.efficiency_gap().expect("gap") < 1e-9);
+        assert!(
+            (shap.full_value.expect("full") - item.score).abs() < 1e-4,
+            "{} vs {}",
+            shap.full_value.expect("full"),
+            item.score
+        );
+        for claim in &item.narrative.claims {
+            for evidence in &claim.evidence {
+                if let Evidence::RankerFeature {
+                    feature,
+                    contribution,
+                    ..
+                } = evidence
+                {
+                    let component = item
+                        .components
+                        .iter()
+                        .find(|c| c.name == *feature)
+                        .expect("a component");
+                    assert_eq!(component.contribution, *contribution);
+                    assert!(*contribution >= MIN_ATTRIBUTION);
+                    assert!(item
+                        .narrative
+                        .sentence
+                        .contains("ranked high mainly because"));
+                }
+            }
+        }
+    }
+    let scores: Vec<f64> = answer.items.iter().map(|i| i.score).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "sorted by score");
+    // The answer says so when nothing matches well.
+    let all_weak = answer
+        .items
+        .iter()
+        .all(|i| i.strength == Some(MatchStrength::Weak));
+    let said = answer
+        .notices
+        .iter()
+        .any(|n| n.contains("no product matches your request well"));
+    assert_eq!(all_weak, said, "{:?}", answer.notices);
 }

@@ -2,12 +2,16 @@
 //! the built-in demo catalog, held in memory.
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use daogou_catalog::demo_catalog;
 use daogou_catalog::CatalogIndex;
+use daogou_catalog::{demo_catalog, import_path, ColumnMapping};
 use daogou_eval::datasets::read_sst;
+use daogou_eval::{read_judgements, split, tune_ranker, Split};
+use daogou_explain::metrics::Qrels;
+use daogou_guide::rank::{FitSettings, LearnedRanker};
 use daogou_guide::scene::SceneConfig;
 use daogou_guide::{Guide, PassageEmbedder};
 use daogou_model::fetch::{Fetcher, ModelSpec, MINILM_L6_V2};
@@ -93,4 +97,70 @@ pub fn hu_liu_file(name: &str) -> PathBuf {
         .into_iter()
         .find(|f| f.ends_with(name))
         .unwrap_or_else(|| panic!("Hu & Liu review file {name} is required"))
+}
+
+/// A learned ranker fitted on 60 Home Depot training queries over their judged products,
+/// its labels calibrated on 40 validation queries: small, but the real fitting path.
+pub fn home_depot_ranker(encoder: &SentenceEncoder) -> LearnedRanker {
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/home-depot-dev"
+    ));
+    let all = read_judgements(&path.join("judgements.csv"), 1.0).expect("judgements");
+    let first = |part: Split, n: usize| {
+        let part = split(&all, part).expect("split");
+        let mut sample = Qrels::new();
+        for query in part.queries().take(n) {
+            for (product, &gain) in part.judgements(query).into_iter().flatten() {
+                sample.insert(query, product, gain).expect("judgement");
+            }
+        }
+        sample
+    };
+    let (train, validation) = (first(Split::Train, 60), first(Split::Validation, 40));
+    let judged: BTreeSet<String> = [&train, &validation]
+        .into_iter()
+        .flat_map(|q| {
+            q.queries()
+                .flat_map(|query| {
+                    q.judgements(query)
+                        .into_iter()
+                        .flatten()
+                        .map(|(p, _)| p.clone())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let products = import_path(&path.join("products.csv"), &ColumnMapping::default())
+        .expect("products")
+        .products
+        .into_iter()
+        .filter(|p| judged.contains(&p.id))
+        .collect();
+    let catalog = CatalogIndex::embed(products, &PassageEmbedder(encoder)).expect("catalog");
+    let settings = [FitSettings::default()];
+    tune_ranker(
+        &catalog,
+        encoder,
+        (&train, &validation),
+        &settings,
+        "sample",
+        &mut |_| {},
+    )
+    .expect("tunes")
+    .ranker
+}
+
+/// The demo-catalog guide ranking with [`home_depot_ranker`], built once per test binary.
+pub fn learned_guide() -> &'static Guide {
+    static GUIDE: OnceLock<Guide> = OnceLock::new();
+    GUIDE.get_or_init(|| {
+        let encoder = encoder();
+        let ranker = home_depot_ranker(&encoder);
+        let mut guide = demo_guide(encoder);
+        guide
+            .set_ranker(ranker)
+            .expect("an in-memory guide keeps it");
+        guide
+    })
 }

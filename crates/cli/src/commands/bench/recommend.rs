@@ -5,7 +5,10 @@
 //! and the built-in scenes, as `daogou recommend` and the HTTP API answer it. Two catalogs:
 //! the Leipzig products (embedded once, then reused from a SQLite store under the bench
 //! directory) and a large one made by repeating them with new ids and their vectors (same
-//! texts, so nothing is embedded again).
+//! texts, so nothing is embedded again). Each catalog answers the requests with the
+//! weighted ranker and, when the data directory holds one fitted on the encoder, again
+//! with the learned ranker (its features computed per candidate and per coalition), so
+//! the learned ranker's cost is a ratio of the same run.
 
 use std::path::Path;
 use std::time::Instant;
@@ -16,6 +19,8 @@ use daogou_catalog::store::Store;
 use daogou_catalog::CatalogIndex;
 use daogou_guide::answer::RecommendOptions;
 use daogou_guide::app::CATALOG_DB;
+use daogou_guide::app::{default_data_dir, load_ranker};
+use daogou_guide::rank::LearnedRanker;
 use daogou_guide::recommend::Recommender;
 use daogou_guide::scene::{SceneConfig, SceneRecognizer};
 use daogou_guide::PassageEmbedder;
@@ -99,8 +104,10 @@ pub struct CatalogRun {
     /// Time to build the searchable catalog (Leipzig: load from the store and index;
     /// large: index), s.
     build_seconds: f64,
-    /// Request latency.
+    /// Request latency with the weighted ranker.
     latency: Latency,
+    /// Request latency with the data directory's learned ranker, when it has one.
+    learned: Option<Latency>,
 }
 
 /// What `bench recommend` measured.
@@ -125,25 +132,36 @@ pub fn measure(encoder: &SentenceEncoder, data: &DataArgs, options: &Options) ->
     let products = leipzig::load(&data.leipzig)?;
     let requests = leipzig::requests(&products, options.requests.max(1))?;
     let scenes = SceneRecognizer::new(SceneConfig::builtin()?, encoder)?;
+    let (ranker, _) = load_ranker(&default_data_dir(), encoder)?;
+    let both = |catalog: &CatalogIndex| -> Result<(Latency, Option<Latency>)> {
+        let weighted = time_requests(catalog, encoder, &scenes, &requests, None)?;
+        let learned = ranker
+            .as_ref()
+            .map(|r| time_requests(catalog, encoder, &scenes, &requests, Some(r)))
+            .transpose()?;
+        Ok((weighted, learned))
+    };
 
     let (embedding, catalog, build_seconds) =
         leipzig_catalog(encoder, products, &data.bench_dir.join("leipzig"))?;
-    let latency = time_requests(&catalog, encoder, &scenes, &requests)?;
+    let (latency, learned) = both(&catalog)?;
     let leipzig = CatalogRun {
         products: catalog.len(),
         build_seconds,
         latency,
+        learned,
     };
 
     let start = Instant::now();
     let large_catalog = repeat_catalog(&catalog, options.large)?;
     let build_seconds = start.elapsed().as_secs_f64();
     drop(catalog);
-    let latency = time_requests(&large_catalog, encoder, &scenes, &requests)?;
+    let (latency, learned) = both(&large_catalog)?;
     let large = CatalogRun {
         products: large_catalog.len(),
         build_seconds,
         latency,
+        learned,
     };
     Ok(Report {
         request_rule: leipzig::REQUEST_RULE,
@@ -219,8 +237,9 @@ fn time_requests(
     encoder: &SentenceEncoder,
     scenes: &SceneRecognizer,
     requests: &[String],
+    ranker: Option<&LearnedRanker>,
 ) -> Result<Latency> {
-    let recommender = Recommender::new(catalog, encoder, Some(scenes));
+    let recommender = Recommender::new(catalog, encoder, Some(scenes)).with_ranker(ranker);
     let options = RecommendOptions::default();
     let first = requests.first().context("no requests")?;
     recommender.recommend(first, None, &options)?;
@@ -276,8 +295,8 @@ pub fn print(report: &Report) {
         }
     );
     println!(
-        "{:<18} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>13} {:>11} {:>7} {:>10}",
-        "catalog",
+        "{:<27} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>13} {:>11} {:>7} {:>10}",
+        "catalog / ranker",
         "products",
         "build s",
         "p50 ms",
@@ -289,13 +308,21 @@ pub fn print(report: &Report) {
         "evals",
         "candidates"
     );
-    for (name, run) in [
+    let rows = [
         ("Leipzig", &report.leipzig),
         ("Leipzig repeated", &report.large),
-    ] {
-        let l = &run.latency;
+    ]
+    .into_iter()
+    .flat_map(|(name, run)| {
+        let learned = run
+            .learned
+            .as_ref()
+            .map(|l| (format!("{name} / learned"), run, l));
+        std::iter::once((format!("{name} / weighted"), run, &run.latency)).chain(learned)
+    });
+    for (name, run, l) in rows {
         println!(
-            "{:<18} {:>9} {:>10.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>13.1} {:>11.1} {:>7.1} {:>10.1}",
+            "{:<27} {:>9} {:>10.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>13.1} {:>11.1} {:>7.1} {:>10.1}",
             name,
             run.products,
             run.build_seconds,

@@ -195,6 +195,11 @@ fn plausibility_section(p: &daogou_eval::PlausibilityReport) -> Result<Section> 
         .table(tables::cost(&p.cost)))
 }
 
+/// The ranking comparison alone as a page (`daogou eval ranking --html`).
+pub fn ranking_page(r: &daogou_eval::RankingComparison) -> Result<HtmlPage> {
+    Ok(HtmlPage::new("daogou: ranking quality").section(ranking_section(r)?))
+}
+
 fn ranking_section(r: &daogou_eval::RankingComparison) -> Result<Section> {
     let labels: Vec<String> = r.rankers.iter().map(|k| k.ranker.clone()).collect();
     let ndcg: Vec<f64> = r.rankers.iter().map(|k| k.report.ndcg).collect();
@@ -203,8 +208,8 @@ fn ranking_section(r: &daogou_eval::RankingComparison) -> Result<Section> {
         .with_legend("above zero", "below zero");
     let mut section = Section::new("Ranking quality")
         .paragraph(format!(
-            "{} judged queries, {} judgements ({}). Hybrid: the default weights; bm25_only: \
-             semantic weight 0; vector_only: keyword weight 0; rrf: reciprocal-rank fusion \
+            "{} judged queries, {} judgements ({}). Learned: the gradient-boosted ranker \
+             (daogou tune); hybrid: the default weights; bm25_only: semantic weight 0; vector_only: keyword weight 0; rrf: reciprocal-rank fusion \
              (k = 60) of the last two; request filters apply to all of them. MRR looks at the \
              whole list of {} products. Intervals: 95% bootstrap over queries ({} resamples); \
              p: paired randomization test.",

@@ -4,6 +4,7 @@
 mod html;
 mod ranking;
 mod summary;
+pub(crate) use summary::ranking_text;
 mod tables;
 
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use daogou_catalog::demo_catalog;
 use daogou_catalog::CatalogIndex;
 use daogou_eval::{demo_qrels, evaluate, EvalInputs, EvalSettings, Masking, Progress};
 use daogou_explain::metrics::Qrels;
+use daogou_guide::app::{default_data_dir, load_ranker};
 use daogou_guide::PassageEmbedder;
 use daogou_model::ClassifierHead;
 use indicatif::ProgressBar;
@@ -135,12 +137,13 @@ impl EvalArgs {
             eraser_dir: Some(self.eraser.clone()),
             qrels: Some(qrels),
             head,
+            ranker: None,
         })
     }
 }
 
 /// Runs `job`, drawing a progress bar for each of its stages on stderr.
-fn with_stage_bars<T>(job: impl FnOnce(&mut dyn FnMut(Progress<'_>)) -> T) -> T {
+pub(crate) fn with_stage_bars<T>(job: impl FnOnce(&mut dyn FnMut(Progress<'_>)) -> T) -> T {
     let mut bar: Option<ProgressBar> = None;
     let result = job(&mut |p| match p {
         Progress::Stage { name, steps } => {
@@ -166,8 +169,12 @@ pub fn run(args: EvalArgs, paths: &Paths) -> Result<()> {
     }
     let model = paths.model.as_deref();
     let settings = args.settings();
-    let inputs = args.inputs()?;
+    let mut inputs = args.inputs()?;
     let encoder = load_encoder(model)?;
+    let data_dir = paths.data_dir.clone().unwrap_or_else(default_data_dir);
+    let (ranker, ranker_source) = load_ranker(&data_dir, &encoder)?;
+    eprintln!("daogou: ranker: {ranker_source}");
+    inputs.ranker = ranker;
     eprintln!("daogou: embedding the demo catalog");
     let catalog = CatalogIndex::embed(demo_catalog().products, &PassageEmbedder(&encoder))
         .context("embedding the demo catalog")?;

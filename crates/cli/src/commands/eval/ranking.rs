@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use daogou_catalog::ColumnMapping;
 use daogou_eval::{compare_rankers, read_judgements, split, Split};
 
+use super::html::ranking_page;
 use super::summary::ranking_text;
 use super::with_stage_bars;
-use crate::runtime::{import_catalog, open_guide, Paths};
+use crate::runtime::{open_guide_over, Paths};
 
 /// Which judged queries to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -42,6 +42,9 @@ pub struct RankingArgs {
     /// Write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Write the report's tables and charts as a standalone HTML page to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Print the report as JSON instead of the tables.
     #[arg(long)]
     json: bool,
@@ -55,30 +58,28 @@ pub fn run(args: RankingArgs, paths: &Paths) -> Result<()> {
         SplitChoice::Validation => Split::Validation,
     };
     let qrels = split(&qrels, chosen)?;
-    // A catalog brought for the evaluation holds only its own products.
-    let paths = Paths {
-        without_demo: args.products.is_some(),
-        ..paths.clone()
-    };
-    let mut guide = open_guide(&paths)?;
-    if let Some(products) = &args.products {
-        let report = import_catalog(&mut guide, products, &ColumnMapping::default())?;
-        eprintln!(
-            "daogou: imported {} products ({} updated, {} unchanged, {} rows skipped)",
-            report.imported,
-            report.updated,
-            report.unchanged,
-            report.skipped.len()
-        );
-    }
+    let guide = open_guide_over(paths, args.products.as_deref())?;
     let source = format!("{} ({:?} queries)", args.judgements.display(), chosen).to_lowercase();
     let comparison = with_stage_bars(|progress| {
-        compare_rankers(guide.catalog(), guide.encoder(), &qrels, &source, progress)
+        compare_rankers(
+            guide.catalog(),
+            guide.encoder(),
+            guide.ranker(),
+            &qrels,
+            &source,
+            progress,
+        )
     })?;
     let json = serde_json::to_string_pretty(&comparison)?;
     if let Some(out) = &args.out {
         std::fs::write(out, &json).with_context(|| format!("writing {}", out.display()))?;
         eprintln!("wrote {}", out.display());
+    }
+    if let Some(page) = &args.html {
+        ranking_page(&comparison)?
+            .write(page)
+            .with_context(|| format!("writing {}", page.display()))?;
+        eprintln!("wrote {}", page.display());
     }
     if args.json {
         println!("{json}");

@@ -227,10 +227,12 @@ pub fn ranking(r: &RankingComparison) -> Table {
     table
 }
 
-/// Hybrid minus each baseline, query by query: mean difference, 95% interval, p-value.
+/// The first ranker minus each baseline, query by query: mean difference, 95% interval,
+/// p-value.
 pub fn ranking_paired(r: &RankingComparison) -> Table {
+    let first = r.rankers.first().map_or("first", |k| k.ranker.as_str());
     let mut table = Table::new([
-        "hybrid vs".to_string(),
+        format!("{first} vs"),
         format!("Δ nDCG@{CUTOFF}"),
         "p".to_string(),
         format!("Δ condensed nDCG@{CUTOFF}"),
