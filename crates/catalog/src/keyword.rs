@@ -375,7 +375,12 @@ impl QueryTerms {
 
 /// The analysis used for indexing and queries (see the module docs).
 pub fn analyze(text: &str) -> Vec<AnalyzedTerm> {
-    analyze_with(&mut analyzer(), text)
+    thread_local! {
+        // Building the analyzer (its stop-word set, its stemmer) costs more than analysing
+        // a title, and rankers analyse hundreds of titles per request.
+        static ANALYZER: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(analyzer());
+    }
+    ANALYZER.with(|a| analyze_with(&mut a.borrow_mut(), text))
 }
 
 fn analyze_with(analyzer: &mut TextAnalyzer, text: &str) -> Vec<AnalyzedTerm> {

@@ -143,8 +143,19 @@ fn a_ranker_fitted_on_training_queries_learns_their_gains() {
         "a judged-only catalog retrieves every judgement"
     );
     let predicted = ranker.predict(&set.rows);
-    let rho = daogou_explain::metrics::spearman(&predicted, &set.gains)
-        .expect("spearman")
-        .expect("defined");
-    assert!(rho > 0.3, "Spearman {rho} of the fit on its own rows");
+    // It predicts more gain for the relevant rows (gain ≥ 1) than for the rest.
+    let mean = |keep: &dyn Fn(f64) -> bool| {
+        let chosen: Vec<f64> = predicted
+            .iter()
+            .zip(&set.gains)
+            .filter(|(_, &g)| keep(g))
+            .map(|(&p, _)| p)
+            .collect();
+        chosen.iter().sum::<f64>() / chosen.len().max(1) as f64
+    };
+    let (relevant, other) = (mean(&|g| g >= 1.0), mean(&|g| g < 1.0));
+    assert!(
+        relevant > other + 0.1,
+        "mean prediction {relevant} for relevant rows, {other} for the others"
+    );
 }
