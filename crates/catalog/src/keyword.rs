@@ -218,28 +218,17 @@ impl KeywordIndex {
             .collect())
     }
 
-    /// The `limit` best BM25 scores for `query` as (product position, score), best first:
-    /// [`search`](Self::search) without the matched terms, which cost an analysis of every
-    /// hit's text (the recommender asks for every product matching a word).
-    pub fn scores(&self, query: &str, limit: usize) -> Result<Vec<(usize, f32)>, KeywordError> {
-        let terms = QueryTerms::new(&mut self.analyzer.clone(), query);
-        self.top(&terms.order, limit)
-    }
-
-    /// The `limit` best BM25 scores of one index term, taken as it is (no analysis): e.g.
-    /// the bigram of two adjacent Chinese characters, which the index holds.
-    pub fn term_scores(&self, term: &str, limit: usize) -> Result<Vec<(usize, f32)>, KeywordError> {
-        self.top(&[term.to_lowercase()], limit)
-    }
-
-    /// Every product matching `query` (any text) with its BM25 score in each field:
-    /// [`scores`](Self::scores) split by field, for rankers that weigh fields themselves.
+    /// Every product matching `query` (any text) with its BM25 score in each field, by
+    /// product position: [`search`](Self::search) without the matched terms, which cost an
+    /// analysis of every hit's text (the recommender asks for every product matching a
+    /// word), split by field for rankers that weigh fields themselves.
     pub fn field_scores(&self, query: &str) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
         let terms = QueryTerms::new(&mut self.analyzer.clone(), query);
         self.by_field(&terms.order)
     }
 
-    /// [`field_scores`](Self::field_scores) of one index term, taken as it is.
+    /// [`field_scores`](Self::field_scores) of one index term, taken as it is (no
+    /// analysis): e.g. the bigram of two adjacent Chinese characters, which the index holds.
     pub fn term_field_scores(&self, term: &str) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
         self.by_field(&[term.to_lowercase()])
     }

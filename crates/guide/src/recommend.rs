@@ -519,20 +519,21 @@ impl<'a> Recommender<'a> {
     /// decomposition: the base value and one component per feature.
     fn decompose_trees(&self, ranked: &mut [Scored]) {
         let Some(ranker) = self.learned else { return };
-        let rows: Vec<FeatureRow> = ranked.iter().filter_map(|s| s.row).collect();
-        if rows.len() != ranked.len() {
+        let Some(rows) = ranked.iter().map(|s| s.row).collect::<Option<Vec<_>>>() else {
             return;
-        }
-        for (scored, (base, shap)) in ranked.iter_mut().zip(ranker.contributions(&rows)) {
-            let values = scored.row.unwrap_or(shap);
-            let features = FEATURES.iter().zip(values.iter().zip(shap)).map(
-                |(&name, (&value, contribution))| Component {
-                    name,
-                    value,
-                    weight: None,
-                    contribution,
-                },
-            );
+        };
+        let contributions = ranker.contributions(&rows);
+        for ((scored, row), (base, shap)) in ranked.iter_mut().zip(&rows).zip(contributions) {
+            let features =
+                FEATURES
+                    .iter()
+                    .zip(row.iter().zip(shap))
+                    .map(|(&name, (&value, contribution))| Component {
+                        name,
+                        value,
+                        weight: None,
+                        contribution,
+                    });
             scored.components.splice(0..0, features);
             scored.base = base;
         }
@@ -615,11 +616,14 @@ impl<'a> Recommender<'a> {
             .map(|&i| (i, self.catalog.embedding(i).to_vec()))
             .collect();
         let perturb = |mask: &Mask| query.text(mask);
-        let products: Vec<ProductSide> = positions
-            .iter()
-            .map(|&i| ProductSide::new(self.catalog.product(i)))
-            .collect();
         let learned = self.learned;
+        let products: Vec<ProductSide> = match learned {
+            Some(_) => positions
+                .iter()
+                .map(|&i| ProductSide::new(self.catalog.product(i)))
+                .collect(),
+            None => Vec::new(),
+        };
         let score = |mask: &Mask, e: &[f32]| -> Vec<f64> {
             let present = |j: usize| mask.contains(j);
             match learned {
