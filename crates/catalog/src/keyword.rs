@@ -227,10 +227,14 @@ impl KeywordIndex {
         self.by_field(&terms.order)
     }
 
-    /// [`field_scores`](Self::field_scores) of one index term, taken as it is (no
-    /// analysis): e.g. the bigram of two adjacent Chinese characters, which the index holds.
-    pub fn term_field_scores(&self, term: &str) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
-        self.by_field(&[term.to_lowercase()])
+    /// [`field_scores`](Self::field_scores) of index terms taken as they are (no
+    /// analysis): e.g. the bigrams of a Chinese word, which the index holds.
+    pub fn term_field_scores(
+        &self,
+        terms: &[&str],
+    ) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
+        let terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
+        self.by_field(&terms)
     }
 
     fn by_field(&self, order: &[String]) -> Result<Vec<(usize, FieldScores)>, KeywordError> {

@@ -85,6 +85,37 @@ impl TextFeatures {
         }
     }
 
+    /// Words given as byte ranges of `text`, e.g. by a word segmenter: ranges in order,
+    /// not overlapping, on character boundaries, and neither empty nor holding whitespace.
+    pub fn from_spans(text: &str, spans: &[(usize, usize)]) -> Result<Self, ExplainError> {
+        let mut words = Vec::with_capacity(spans.len());
+        let mut last_end = 0;
+        for &(start, end) in spans {
+            let word = text
+                .get(start..end)
+                .filter(|w| start >= last_end && !w.is_empty())
+                .filter(|w| !w.chars().any(char::is_whitespace))
+                .ok_or_else(|| {
+                    ExplainError::InvalidInput(format!(
+                        "bytes {start}..{end} are not a word of the next place in {text:?}"
+                    ))
+                })?;
+            let char_start = text[..start].chars().count();
+            words.push(Word {
+                text: word.to_string(),
+                byte_start: start,
+                byte_end: end,
+                char_start,
+                char_end: char_start + word.chars().count(),
+            });
+            last_end = end;
+        }
+        Ok(TextFeatures {
+            text: text.to_string(),
+            words,
+        })
+    }
+
     /// The original text.
     pub fn text(&self) -> &str {
         &self.text
@@ -122,11 +153,8 @@ impl TextFeatures {
                 (false, MaskingStrategy::Delete) => continue,
                 (false, MaskingStrategy::Replace(token)) => token.as_str(),
             };
-            if let Some(p) = previous {
-                let gap = &self.text[self.words[p].byte_end..w.byte_start];
-                if gap.chars().any(char::is_whitespace) {
-                    out.push(' ');
-                }
+            if previous.is_some_and(|p| self.spaced(p, i)) {
+                out.push(' ');
             }
             out.push_str(piece);
             previous = Some(i);
@@ -134,12 +162,32 @@ impl TextFeatures {
         Ok(out)
     }
 
-    /// The text of the words in `keep` only (as [`render`](Self::render) with
-    /// [`MaskingStrategy::Delete`] gives it), split into words again.
+    /// Whether whitespace separates word `p` from the later word `i`.
+    fn spaced(&self, p: usize, i: usize) -> bool {
+        self.text[self.words[p].byte_end..self.words[i].byte_start]
+            .chars()
+            .any(char::is_whitespace)
+    }
+
+    /// The words in `keep` only, with the text [`render`](Self::render) gives them under
+    /// [`MaskingStrategy::Delete`]; each word stays the word it was.
     pub fn subset(&self, keep: &Mask) -> Result<TextFeatures, ExplainError> {
-        Ok(TextFeatures::new(
-            &self.render(keep, &MaskingStrategy::Delete)?,
-        ))
+        let text = self.render(keep, &MaskingStrategy::Delete)?;
+        let mut spans = Vec::new();
+        let mut at = 0;
+        let mut previous: Option<usize> = None;
+        for (i, w) in self.words.iter().enumerate() {
+            if !keep.contains(i) {
+                continue;
+            }
+            if previous.is_some_and(|p| self.spaced(p, i)) {
+                at += 1;
+            }
+            spans.push((at, at + w.text.len()));
+            at += w.text.len();
+            previous = Some(i);
+        }
+        TextFeatures::from_spans(&text, &spans)
     }
 }
 

@@ -159,13 +159,22 @@ fn phrases(notable: &[Evidence], request: &[RequestWord]) -> Vec<String> {
             .find(|w| w.feature == Some(j))
             .map(|w| w.span)
     };
+    // Only single characters the segmenter left alone join up: a word is already one.
+    let char_of = |w: &str| {
+        let mut chars = w.chars();
+        chars.next().is_some_and(is_cjk) && chars.next().is_none()
+    };
     let cjk = |w: &str| !w.is_empty() && w.chars().all(is_cjk);
     let mut runs: Vec<(usize, String, f64)> = Vec::new();
     for (j, word, attribution) in found {
         let joins = runs.last().is_some_and(|(last, text, _)| {
             *last + 1 == j
                 && cjk(text)
-                && cjk(word)
+                && char_of(word)
+                && request
+                    .iter()
+                    .find(|w| w.feature == Some(*last))
+                    .is_some_and(|w| char_of(&w.text))
                 && matches!((span(*last), span(j)), (Some(a), Some(b)) if a.end == b.start)
         });
         match runs.last_mut() {

@@ -54,6 +54,7 @@ use crate::profile::Profile;
 use crate::rank::{
     feature_row, FeatureRow, LearnedRanker, MatchStrength, ProductSide, RequestSide, FEATURES,
 };
+use crate::request::segment::request_features;
 use crate::request::{parse_request, ConstraintRole, ParsedRequest};
 use crate::reviews::ReviewEvidence;
 use crate::scene::SceneRecognizer;
@@ -81,11 +82,12 @@ struct Query {
     embedding: Vec<f32>,
 }
 
-/// One keyword term of the request: a word, or the bigram of two adjacent Chinese
-/// characters (as in Lucene's CJK analysis, single characters count only where they stand
-/// alone), with its BM25 contribution by product position. The term counts only when all
-/// its features are present, so Shapley values split a bigram's score between its two
-/// characters.
+/// One keyword unit of the request: a word (a Chinese word counts through the bigrams of
+/// its characters, which the index holds), or the bigram of two adjacent single Chinese
+/// characters the segmenter left alone (as in Lucene's CJK analysis, single characters
+/// count only where they stand alone), with its BM25 contribution by product position. The
+/// unit counts only when all its features are present, so Shapley values split such a
+/// bigram's score between its two characters.
 struct KeywordUnit {
     features: Vec<usize>,
     scores: HashMap<usize, FieldScores>,
@@ -128,11 +130,14 @@ impl Query {
     }
 }
 
-/// The features of each keyword term: one per word, except that a run of Chinese (CJK)
-/// characters gives one term per adjacent pair, and a lone character one of its own.
+/// The features of each keyword unit: one per word, except that a run of single Chinese
+/// (CJK) characters gives one unit per adjacent pair, and a lone character one of its own.
 fn keyword_units(features: &TextFeatures) -> Vec<Vec<usize>> {
     let words = features.words();
-    let cjk = |j: usize| words[j].text.chars().all(is_cjk);
+    let cjk = |j: usize| {
+        let mut chars = words[j].text.chars();
+        chars.next().is_some_and(is_cjk) && chars.next().is_none()
+    };
     let joined = |j: usize| j + 1 < words.len() && words[j].byte_end == words[j + 1].byte_start;
     let mut units = Vec::new();
     for j in 0..words.len() {
@@ -360,7 +365,7 @@ impl<'a> Recommender<'a> {
     /// Splits the request into words; words inside price, "cheap" or explicit-brand
     /// constraints are filters, the others are the descriptive features.
     fn split_words(&self, parsed: &ParsedRequest) -> Result<(Vec<RequestWord>, TextFeatures)> {
-        let all = TextFeatures::new(&parsed.text);
+        let all = request_features(&parsed.text);
         let filter_spans: Vec<(Span, String)> = parsed
             .constraints
             .iter()
@@ -394,18 +399,19 @@ impl<'a> Recommender<'a> {
         let index = self.catalog.keyword();
         let mut keyword = Vec::with_capacity(features.num_features());
         for unit in keyword_units(&features) {
-            let hits = match unit.as_slice() {
-                [j] => index
-                    .field_scores(&features.words()[*j].text)
-                    .map_err(CatalogError::from)?,
-                _ => {
-                    let term: String = unit
-                        .iter()
-                        .map(|&j| features.words()[j].text.as_str())
-                        .collect();
-                    index.term_field_scores(&term).map_err(CatalogError::from)?
-                }
-            };
+            let text: String = unit
+                .iter()
+                .map(|&j| features.words()[j].text.as_str())
+                .collect();
+            let chars: Vec<char> = text.chars().collect();
+            let hits = if chars.len() >= 2 && chars.iter().all(|&c| is_cjk(c)) {
+                let bigrams: Vec<String> = chars.windows(2).map(|p| p.iter().collect()).collect();
+                let terms: Vec<&str> = bigrams.iter().map(String::as_str).collect();
+                index.term_field_scores(&terms)
+            } else {
+                index.field_scores(&text)
+            }
+            .map_err(CatalogError::from)?;
             let title_max = hits
                 .iter()
                 .map(|(_, s)| f64::from(s.get(KeywordField::Title)))

@@ -17,10 +17,11 @@ use anyhow::Context;
 
 use crate::error::{GuideError, Result};
 use daogou_attribute::{attribute, word_evaluator, Method, MethodParams, TextScoreModel};
-use daogou_explain::{Explanation, MaskingStrategy, TextFeatures};
+use daogou_explain::{Explanation, MaskingStrategy};
 use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
+use crate::request::segment::request_features;
 use daogou_catalog::QUERY;
 use daogou_model::head::softmax;
 
@@ -262,7 +263,7 @@ impl SceneRecognizer {
             .pop()
             .context("the encoder returned no embedding")?;
         let mut result = self.recognize_embedding(&embedding);
-        let features = TextFeatures::new(request);
+        let features = request_features(request);
         if explain && features.num_features() > 0 {
             let target = result
                 .scene

@@ -87,6 +87,35 @@ fn chinese_characters_are_features_joined_without_spaces() {
 }
 
 #[test]
+fn segmented_words_stay_words_through_subsets_and_bad_spans_are_refused() {
+    // "红色 防水夹克" as a segmenter cuts it: 红色 | 防水 | 夹克.
+    let text = "红色 防水夹克";
+    let words = TextFeatures::from_spans(text, &[(0, 6), (7, 13), (13, 19)]).unwrap();
+    assert_eq!(words.feature_names(), ["红色", "防水", "夹克"]);
+    let kept = words
+        .subset(&Mask::from_bools(&[true, false, true]))
+        .unwrap();
+    assert_eq!(kept.text(), "红色 夹克");
+    assert_eq!(kept.feature_names(), ["红色", "夹克"]);
+    assert_eq!(kept.words()[1].byte_start, 7);
+    let joined = words
+        .subset(&Mask::from_bools(&[false, true, true]))
+        .unwrap();
+    assert_eq!(joined.text(), "防水夹克");
+    assert_eq!(joined.feature_names(), ["防水", "夹克"]);
+    for bad in [
+        vec![(0, 6), (3, 9)],  // overlapping
+        vec![(0, 7)],          // holds a space
+        vec![(0, 4)],          // not on a character boundary
+        vec![(7, 13), (0, 6)], // out of order
+        vec![(6, 6)],          // empty
+    ] {
+        let err = TextFeatures::from_spans(text, &bad).unwrap_err();
+        assert!(matches!(err, ExplainError::InvalidInput(_)), "{bad:?}");
+    }
+}
+
+#[test]
 fn render_rejects_a_mask_of_the_wrong_length() {
     let text = TextFeatures::new("a b");
     let err = text

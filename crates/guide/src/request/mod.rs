@@ -11,6 +11,7 @@
 //! The parser never panics: any UTF-8 input, however long, gives a result.
 
 mod price;
+pub mod segment;
 
 use std::fmt;
 

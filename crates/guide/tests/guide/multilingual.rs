@@ -41,7 +41,7 @@ fn dot(a: &[f32], b: &[f32]) -> f64 {
 }
 
 #[test]
-fn chinese_request_is_filtered_ranked_and_explained_per_character() {
+fn chinese_request_is_filtered_ranked_and_explained_per_word() {
     let answer = recommend("防水冲锋衣 500元以内");
     let features: Vec<&str> = answer
         .words
@@ -49,7 +49,9 @@ fn chinese_request_is_filtered_ranked_and_explained_per_character() {
         .filter(|w| w.feature.is_some())
         .map(|w| w.text.as_str())
         .collect();
-    assert_eq!(features, ["防", "水", "冲", "锋", "衣"]);
+    // Words from the segmenter, not characters: two features, four coalitions.
+    assert_eq!(features, ["防水", "冲锋衣"]);
+    assert_eq!(answer.stats.model_evals, 4);
     assert!(answer
         .words
         .iter()
@@ -85,7 +87,10 @@ fn chinese_keywords_are_bigrams_so_a_shared_character_is_no_match() {
         .position("gro-021")
         .expect("the demo catalog has the rice");
     assert!(index.product(rice).title.contains("有机"));
-    let rice_hits = index.keyword().term_field_scores("耳机").expect("search");
+    let rice_hits = index
+        .keyword()
+        .term_field_scores(&["耳机"])
+        .expect("search");
     assert!(rice_hits.iter().all(|(i, _)| *i != rice));
     for item in answer.items.iter().filter(|i| i.product.id == "gro-021") {
         assert_eq!(
@@ -139,7 +144,7 @@ fn integrated_gradients_explain_the_prompted_similarity_that_is_ranked() {
             .iter()
             .find(|e| e.method == "integrated_gradients")
             .expect("IG explanation");
-        assert_eq!(ig.feature_names, ["降", "噪", "耳", "机"]);
+        assert_eq!(ig.feature_names, ["降噪", "耳机"]);
         // f(x) is the semantic component the ranking used, prompt included.
         let semantic = item
             .components
