@@ -2,28 +2,18 @@
 //! queries), calibrates its match-strength labels and reports it against every other
 //! ranker on the validation queries, then writes it into the data directory.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 use clap::Args;
-use daogou_eval::{compare_rankers, read_judgements, split, tune_ranker, Split};
+use daogou_eval::{compare_rankers, split, tune_ranker, Split};
 use daogou_guide::rank::FitSettings;
 
-use super::eval::{ranking_text, with_stage_bars};
-use crate::runtime::{open_guide_over, Paths};
+use super::eval::{ranking_text, with_stage_bars, JudgementArgs};
+use crate::runtime::Paths;
 
 #[derive(Debug, Args)]
 pub struct TuneArgs {
-    /// Judgements: CSV with a header naming query, product_id and relevance, or TSV
-    /// `query<TAB>product_id<TAB>grade`.
-    #[arg(long, value_name = "FILE")]
-    judgements: PathBuf,
-    /// Import this catalog (CSV or JSON Lines) into the data directory first.
-    #[arg(long, value_name = "FILE")]
-    products: Option<PathBuf>,
-    /// Subtracted from every relevance to give its gain (1 for Home Depot's 1–3 scale).
-    #[arg(long, default_value_t = 0.0)]
-    gain_offset: f64,
+    #[command(flatten)]
+    input: JudgementArgs,
     /// perpetual's budgets to try (larger fits more trees); the one that ranks the
     /// validation queries best is kept.
     #[arg(long, value_delimiter = ',', default_values_t = [0.5, 1.0, 1.5])]
@@ -34,10 +24,10 @@ pub struct TuneArgs {
 }
 
 pub fn run(args: TuneArgs, paths: &Paths) -> Result<()> {
-    let qrels = read_judgements(&args.judgements, args.gain_offset)?;
+    let qrels = args.input.read()?;
     let train = split(&qrels, Split::Train)?;
     let validation = split(&qrels, Split::Validation)?;
-    let mut guide = open_guide_over(paths, args.products.as_deref())?;
+    let mut guide = args.input.open_guide(paths)?;
     let settings: Vec<FitSettings> = args
         .budget
         .iter()
@@ -46,7 +36,7 @@ pub fn run(args: TuneArgs, paths: &Paths) -> Result<()> {
             ..FitSettings::default()
         })
         .collect();
-    let source = args.judgements.display().to_string();
+    let source = args.input.judgements.display().to_string();
     let tuned = with_stage_bars(|progress| {
         tune_ranker(
             guide.catalog(),

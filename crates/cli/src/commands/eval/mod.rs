@@ -4,6 +4,7 @@
 mod html;
 mod ranking;
 mod summary;
+pub(crate) use ranking::JudgementArgs;
 pub(crate) use summary::ranking_text;
 mod tables;
 

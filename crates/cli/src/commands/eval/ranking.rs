@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use daogou_eval::{compare_rankers, read_judgements, split, Split};
+use daogou_explain::metrics::Qrels;
+use daogou_guide::Guide;
 
 use super::html::ranking_page;
 use super::summary::ranking_text;
@@ -23,19 +25,38 @@ pub enum SplitChoice {
     Validation,
 }
 
+/// The judgements and the catalog a ranking is measured (or fitted) on.
 #[derive(Debug, Args)]
-pub struct RankingArgs {
+pub struct JudgementArgs {
     /// Judgements: CSV with a header naming query, product_id and relevance, or TSV
     /// `query<TAB>product_id<TAB>grade`.
     #[arg(long, value_name = "FILE")]
-    judgements: PathBuf,
+    pub judgements: PathBuf,
     /// Import this catalog (CSV or JSON Lines) into the data directory first; its vectors
     /// are stored there and reused by later runs.
     #[arg(long, value_name = "FILE")]
-    products: Option<PathBuf>,
+    pub products: Option<PathBuf>,
     /// Subtracted from every relevance to give its gain (1 for Home Depot's 1–3 scale).
     #[arg(long, default_value_t = 0.0)]
-    gain_offset: f64,
+    pub gain_offset: f64,
+}
+
+impl JudgementArgs {
+    /// The judgements, regraded by the gain offset.
+    pub fn read(&self) -> Result<Qrels> {
+        read_judgements(&self.judgements, self.gain_offset)
+    }
+
+    /// The guide over the catalog to rank: `--products` imported, or the data directory's.
+    pub fn open_guide(&self, paths: &Paths) -> Result<Guide> {
+        open_guide_over(paths, self.products.as_deref())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RankingArgs {
+    #[command(flatten)]
+    input: JudgementArgs,
     /// Which queries.
     #[arg(long, value_enum, default_value = "all")]
     split: SplitChoice,
@@ -51,15 +72,16 @@ pub struct RankingArgs {
 }
 
 pub fn run(args: RankingArgs, paths: &Paths) -> Result<()> {
-    let qrels = read_judgements(&args.judgements, args.gain_offset)?;
+    let qrels = args.input.read()?;
     let chosen = match args.split {
         SplitChoice::All => Split::All,
         SplitChoice::Train => Split::Train,
         SplitChoice::Validation => Split::Validation,
     };
     let qrels = split(&qrels, chosen)?;
-    let guide = open_guide_over(paths, args.products.as_deref())?;
-    let source = format!("{} ({:?} queries)", args.judgements.display(), chosen).to_lowercase();
+    let guide = args.input.open_guide(paths)?;
+    let source =
+        format!("{} ({:?} queries)", args.input.judgements.display(), chosen).to_lowercase();
     let comparison = with_stage_bars(|progress| {
         compare_rankers(
             guide.catalog(),
