@@ -86,6 +86,12 @@ fn select(qrels: &Qrels, keep: impl Fn(&str) -> bool, grade: impl Fn(f64) -> f64
     Ok(out)
 }
 
+/// The judgements of the first `n` queries (in query order), for bounded runs.
+pub fn first_queries(qrels: &Qrels, n: usize) -> Result<Qrels> {
+    let kept: std::collections::BTreeSet<&str> = qrels.queries().take(n).collect();
+    select(qrels, |query| kept.contains(query), |g| g)
+}
+
 /// Which judged queries an evaluation uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

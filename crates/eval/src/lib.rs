@@ -59,7 +59,7 @@ pub use agreement::{InstanceAgreement, MethodAgreement, MethodCorrelation, TOP_K
 pub use daogou_attribute::Method;
 pub use daogou_attribute::TextTarget;
 pub use faithfulness::{FaithfulnessScores, MethodFaithfulness, RANDOM};
-pub use judgements::{read_judgements, split, Split, VALIDATION_SHARE};
+pub use judgements::{first_queries, read_judgements, split, Split, VALIDATION_SHARE};
 pub use plausibility::{DocumentRecord, MethodPlausibility, PlausibilityReport};
 pub use ranking::{
     compare_rankers, rankers, reciprocal_rank_fusion, PairedReport, RankerIntervals, RankerReport,

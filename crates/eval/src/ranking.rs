@@ -135,12 +135,11 @@ pub fn compare_rankers(
     let list_length = catalog.len().clamp(1, defaults.limits.max_k);
     let queries: Vec<&str> = qrels.queries().collect();
     let known: BTreeSet<&str> = catalog.products().iter().map(|p| p.id.as_str()).collect();
-    let unknown_products: BTreeSet<String> = queries
-        .iter()
-        .filter_map(|q| qrels.judgements(q))
-        .flat_map(|j| j.keys())
-        .filter(|id| !known.contains(id.as_str()))
-        .cloned()
+    let unknown_products: BTreeSet<String> = qrels
+        .products()
+        .into_iter()
+        .filter(|id| !known.contains(id))
+        .map(str::to_string)
         .collect();
     let rankers: Vec<(&str, Option<ScoreWeights>)> = learned
         .map(|_| ("learned", None))

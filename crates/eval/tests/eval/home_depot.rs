@@ -4,7 +4,9 @@
 use crate::{common, support};
 
 use daogou_catalog::{import_path, CatalogIndex, ColumnMapping};
-use daogou_eval::{compare_rankers, read_judgements, split, training_set, Split, TrainingSet};
+use daogou_eval::{
+    compare_rankers, first_queries, read_judgements, split, training_set, Split, TrainingSet,
+};
 use daogou_explain::metrics::Qrels;
 use daogou_guide::rank::{FitSettings, LearnedRanker};
 use daogou_guide::PassageEmbedder;
@@ -14,28 +16,12 @@ use daogou_model::SentenceEncoder;
 fn sample(part: Split, n: usize) -> Qrels {
     let path = common::data_path("home-depot-dev").join("judgements.csv");
     let all = read_judgements(&path, 1.0).expect("the judgements read");
-    let part = split(&all, part).expect("split");
-    let mut sample = Qrels::new();
-    for query in part.queries().take(n) {
-        for (product, &gain) in part.judgements(query).into_iter().flatten() {
-            sample.insert(query, product, gain).expect("judgement");
-        }
-    }
-    sample
+    first_queries(&split(&all, part).expect("split"), n).expect("sample")
 }
 
 /// The judged products of `qrels` as a catalog, embedded.
 fn judged_catalog(qrels: &Qrels, encoder: &SentenceEncoder) -> CatalogIndex {
-    let judged: std::collections::BTreeSet<&str> = qrels
-        .queries()
-        .flat_map(|q| {
-            qrels
-                .judgements(q)
-                .into_iter()
-                .flatten()
-                .map(|(p, _)| p.as_str())
-        })
-        .collect();
+    let judged = qrels.products();
     let products = import_path(
         &common::data_path("home-depot-dev").join("products.csv"),
         &ColumnMapping::default(),

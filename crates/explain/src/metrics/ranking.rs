@@ -179,6 +179,14 @@ impl Qrels {
         self.judgements.keys().map(String::as_str)
     }
 
+    /// Every judged product id, over all queries, sorted.
+    pub fn products(&self) -> std::collections::BTreeSet<&str> {
+        self.judgements
+            .values()
+            .flat_map(|j| j.keys().map(String::as_str))
+            .collect()
+    }
+
     /// Number of judged queries.
     pub fn num_queries(&self) -> usize {
         self.judgements.len()

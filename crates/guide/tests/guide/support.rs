@@ -2,15 +2,13 @@
 //! the built-in demo catalog, held in memory.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use daogou_catalog::CatalogIndex;
 use daogou_catalog::{demo_catalog, import_path, ColumnMapping};
 use daogou_eval::datasets::read_sst;
-use daogou_eval::{read_judgements, split, tune_ranker, Split};
-use daogou_explain::metrics::Qrels;
+use daogou_eval::{first_queries, read_judgements, split, tune_ranker, Split};
 use daogou_guide::rank::{FitSettings, LearnedRanker};
 use daogou_guide::scene::SceneConfig;
 use daogou_guide::{Guide, PassageEmbedder};
@@ -108,34 +106,15 @@ pub fn home_depot_ranker(encoder: &SentenceEncoder) -> LearnedRanker {
     ));
     let all = read_judgements(&path.join("judgements.csv"), 1.0).expect("judgements");
     let first = |part: Split, n: usize| {
-        let part = split(&all, part).expect("split");
-        let mut sample = Qrels::new();
-        for query in part.queries().take(n) {
-            for (product, &gain) in part.judgements(query).into_iter().flatten() {
-                sample.insert(query, product, gain).expect("judgement");
-            }
-        }
-        sample
+        first_queries(&split(&all, part).expect("split"), n).expect("sample")
     };
     let (train, validation) = (first(Split::Train, 60), first(Split::Validation, 40));
-    let judged: BTreeSet<String> = [&train, &validation]
-        .into_iter()
-        .flat_map(|q| {
-            q.queries()
-                .flat_map(|query| {
-                    q.judgements(query)
-                        .into_iter()
-                        .flatten()
-                        .map(|(p, _)| p.clone())
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let (in_train, in_validation) = (train.products(), validation.products());
     let products = import_path(&path.join("products.csv"), &ColumnMapping::default())
         .expect("products")
         .products
         .into_iter()
-        .filter(|p| judged.contains(&p.id))
+        .filter(|p| in_train.contains(p.id.as_str()) || in_validation.contains(p.id.as_str()))
         .collect();
     let catalog = CatalogIndex::embed(products, &PassageEmbedder(encoder)).expect("catalog");
     let settings = [FitSettings::default()];
