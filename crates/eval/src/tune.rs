@@ -164,33 +164,16 @@ pub fn tune_ranker(
     Ok(Tuned { ranker, fits })
 }
 
-/// The rows of each query, as ranges of the set's rows.
-fn query_ranges(set: &TrainingSet) -> Vec<std::ops::Range<usize>> {
-    let mut ranges = Vec::new();
+/// Each query's rows (a set holds them query by query), best `predicted` first.
+fn ranked(predicted: &[f64], set: &TrainingSet) -> Vec<(usize, Vec<usize>)> {
     let mut start = 0;
-    while start < set.rows.len() {
-        let query = set.query_of[start];
-        let end = start
-            + set.query_of[start..]
-                .iter()
-                .take_while(|&&q| q == query)
-                .count();
-        ranges.push(start..end);
-        start = end;
-    }
-    ranges
-}
-
-/// Each query's rows, best predicted first.
-fn ranked(ranker: &LearnedRanker, set: &TrainingSet) -> Vec<(usize, Vec<usize>)> {
-    let predicted = ranker.predict(&set.rows);
-    query_ranges(set)
-        .into_iter()
-        .map(|range| {
-            let query = set.query_of[range.start];
-            let mut order: Vec<usize> = range.collect();
+    set.query_of
+        .chunk_by(|a, b| a == b)
+        .map(|rows| {
+            let mut order: Vec<usize> = (start..start + rows.len()).collect();
+            start += rows.len();
             order.sort_by(|&a, &b| predicted[b].total_cmp(&predicted[a]));
-            (query, order)
+            (rows[0], order)
         })
         .collect()
 }
@@ -202,7 +185,7 @@ fn candidate_ndcg(
     catalog: &CatalogIndex,
     qrels: &Qrels,
 ) -> Result<f64> {
-    let run: BTreeMap<String, Vec<String>> = ranked(ranker, set)
+    let run: BTreeMap<String, Vec<String>> = ranked(&ranker.predict(&set.rows), set)
         .into_iter()
         .map(|(query, order)| {
             let ids = order
@@ -218,7 +201,7 @@ fn candidate_ndcg(
 /// ranker: the results the labels are shown on.
 pub fn top_results(ranker: &LearnedRanker, set: &TrainingSet) -> Vec<(f64, Option<f64>)> {
     let predicted = ranker.predict(&set.rows);
-    ranked(ranker, set)
+    ranked(&predicted, set)
         .into_iter()
         .flat_map(|(_, order)| order.into_iter().take(CUTOFF))
         .map(|r| (predicted[r], set.judged[r].then_some(set.gains[r])))
