@@ -5,8 +5,9 @@
 //! go stale next to the database.
 //!
 //! Text is analysed by [`analyze`]: letters/digits runs become words, CJK runs (Han, kana,
-//! Hangul) become single characters **and** bigrams so that Chinese requests match Chinese
-//! titles; words are lower-cased, stop words dropped and English words stemmed.
+//! Hangul) become their dictionary words in search mode ([`segment::search_words`]: 生日礼物
+//! gives 生日, 礼物 and 生日礼物); words are lower-cased, stop words dropped and English
+//! words stemmed.
 //! Queries never go through tantivy's query parser: every distinct query term becomes a
 //! term query per field, so any input (quotes, `:`, `AND`, emoji) is safe. Only the first
 //! [`MAX_QUERY_TERMS`] distinct terms of a query are used.
@@ -16,6 +17,7 @@
 //! [`Store::products`]: crate::store::Store::products
 
 use crate::product::Product;
+use crate::segment;
 use crate::words::{STOP_EN, STOP_EN_REQUESTS};
 use crate::Span;
 use daogou_explain::is_cjk;
@@ -227,16 +229,6 @@ impl KeywordIndex {
         self.by_field(&terms.order)
     }
 
-    /// [`field_scores`](Self::field_scores) of index terms taken as they are (no
-    /// analysis): e.g. the bigrams of a Chinese word, which the index holds.
-    pub fn term_field_scores(
-        &self,
-        terms: &[&str],
-    ) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
-        let terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
-        self.by_field(&terms)
-    }
-
     fn by_field(&self, order: &[String]) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
         let mut scores: BTreeMap<usize, FieldScores> = BTreeMap::new();
         for (f, (kind, _)) in self.fields.iter().enumerate() {
@@ -403,8 +395,8 @@ fn analyzer() -> TextAnalyzer {
         .build()
 }
 
-/// Splits words on anything that is not a letter or digit, and CJK runs into characters
-/// and bigrams.
+/// Splits words on anything that is not a letter or digit, and CJK runs into their search
+/// words.
 #[derive(Clone, Default)]
 struct CjkAwareTokenizer;
 
@@ -447,21 +439,21 @@ impl TokenStream for QueuedTokens {
 fn split(text: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut word: Option<usize> = None;
-    let mut cjk: Vec<(usize, char)> = Vec::new();
+    let mut cjk: Option<usize> = None;
     for (offset, c) in text.char_indices() {
         if is_cjk(c) {
             flush_word(text, &mut word, offset, &mut tokens);
-            cjk.push((offset, c));
+            cjk.get_or_insert(offset);
         } else if c.is_alphanumeric() {
-            flush_cjk(&mut cjk, &mut tokens);
+            flush_cjk(text, &mut cjk, offset, &mut tokens);
             word.get_or_insert(offset);
         } else {
             flush_word(text, &mut word, offset, &mut tokens);
-            flush_cjk(&mut cjk, &mut tokens);
+            flush_cjk(text, &mut cjk, offset, &mut tokens);
         }
     }
     flush_word(text, &mut word, text.len(), &mut tokens);
-    flush_cjk(&mut cjk, &mut tokens);
+    flush_cjk(text, &mut cjk, text.len(), &mut tokens);
     tokens
 }
 
@@ -483,16 +475,18 @@ fn flush_word(text: &str, word: &mut Option<usize>, end: usize, tokens: &mut Vec
     }
 }
 
-fn flush_cjk(run: &mut Vec<(usize, char)>, tokens: &mut Vec<Token>) {
-    for (i, &(offset, c)) in run.iter().enumerate() {
-        let end = offset + c.len_utf8();
-        push(tokens, c.encode_utf8(&mut [0; 4]), offset, end);
-        if let Some(&(next_offset, next)) = run.get(i + 1) {
-            let bigram: String = [c, next].iter().collect();
-            push(tokens, &bigram, offset, next_offset + next.len_utf8());
+fn flush_cjk(text: &str, run: &mut Option<usize>, end: usize, tokens: &mut Vec<Token>) {
+    let Some(start) = run.take() else {
+        return;
+    };
+    let Some(cjk) = text.get(start..end) else {
+        return;
+    };
+    for word in segment::search_words(cjk) {
+        if let Some(w) = cjk.get(word.clone()) {
+            push(tokens, w, start + word.start, start + word.end);
         }
     }
-    run.clear();
 }
 
 #[cfg(test)]
@@ -512,25 +506,18 @@ mod tests {
     }
 
     #[test]
-    fn cjk_runs_become_characters_and_bigrams_with_spans() {
-        let text = "送女友abc";
+    fn cjk_runs_become_search_words_with_spans() {
+        let text = "送女朋友生日礼物abc";
         let analyzed = analyze(text);
-        let got: Vec<(&str, &str)> = analyzed
-            .iter()
-            .map(|t| (t.term.as_str(), t.span.slice(text).unwrap()))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("送", "送"),
-                ("送女", "送女"),
-                ("女", "女"),
-                ("女友", "女友"),
-                ("友", "友"),
-                ("abc", "abc")
-            ]
-        );
-        // Stop characters are dropped as unigrams but stay inside bigrams.
-        assert_eq!(terms("的礼"), ["的礼", "礼"]);
+        for t in &analyzed {
+            assert_eq!(t.span.slice(text), Some(t.term.as_str()));
+        }
+        let got: Vec<&str> = analyzed.iter().map(|t| t.term.as_str()).collect();
+        for term in ["送", "女朋友", "朋友", "生日", "礼物", "生日礼物", "abc"] {
+            assert!(got.contains(&term), "{got:?} lacks {term}");
+        }
+        assert!(!got.contains(&"日礼"), "no bigrams across words: {got:?}");
+        // Stop words go: 的 and 给 are function words.
+        assert_eq!(terms("给妈妈的礼物"), ["妈妈", "礼物"]);
     }
 }

@@ -10,6 +10,7 @@
 //! - [`reviews`]: review summaries and the evidence a recommendation shows;
 //! - [`embed`]: the [`TextEmbedder`] trait through which an embedding model plugs in;
 //! - [`index`]: a catalog ready to search (products, embeddings, BM25, vocabulary);
+//! - [`segment`]: Chinese word segmentation (jieba);
 //! - [`words`]: word lists kept as data files.
 //!
 //! Nothing here depends on an ML framework: vectors come in through [`TextEmbedder`].
@@ -28,6 +29,7 @@ pub mod price;
 pub mod product;
 pub mod reviews;
 pub mod schema;
+pub mod segment;
 pub mod span;
 pub mod store;
 pub mod vocabulary;

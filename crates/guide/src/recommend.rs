@@ -39,9 +39,7 @@ use crate::error::{GuideError, Result};
 use daogou_attribute::{
     attribute, word_attention, word_evaluator, MethodParams, TextScoreModel, TextSubject,
 };
-use daogou_explain::{
-    dot, is_cjk, Auto, Evaluator, Explanation, Mask, MaskingStrategy, TextFeatures,
-};
+use daogou_explain::{dot, Auto, Evaluator, Explanation, Mask, MaskingStrategy, TextFeatures};
 use daogou_model::SentenceEncoder;
 
 use crate::answer::{
@@ -82,25 +80,22 @@ struct Query {
     embedding: Vec<f32>,
 }
 
-/// One keyword unit of the request: a word (a Chinese word counts through the bigrams of
-/// its characters, which the index holds), or the bigram of two adjacent single Chinese
-/// characters the segmenter left alone (as in Lucene's CJK analysis, single characters
-/// count only where they stand alone), with its BM25 contribution by product position. The
-/// unit counts only when all its features are present, so Shapley values split such a
-/// bigram's score between its two characters.
+/// One request word's BM25 contribution by product position (a Chinese word counts
+/// through its search words, as the index holds them: 生日礼物 through 生日, 礼物 and
+/// 生日礼物).
 struct KeywordUnit {
-    features: Vec<usize>,
+    feature: usize,
     scores: HashMap<usize, FieldScores>,
-    /// The most title BM25 the term gives any product.
+    /// The most title BM25 the word gives any product.
     title_max: f64,
 }
 
 impl Query {
-    /// BM25 by field of the terms whose features are all `present`.
+    /// BM25 by field of the `present` words.
     fn keyword_fields(&self, product: usize, present: impl Fn(usize) -> bool) -> FieldScores {
         let mut total = FieldScores::default();
         for unit in &self.keyword {
-            if unit.features.iter().all(|&j| present(j)) {
+            if present(unit.feature) {
                 if let Some(scores) = unit.scores.get(&product) {
                     total.add(scores);
                 }
@@ -109,12 +104,11 @@ impl Query {
         total
     }
 
-    /// The most title BM25 each term whose features are all `present` gives any product,
-    /// summed.
+    /// The most title BM25 each `present` word gives any product, summed.
     fn title_max(&self, present: impl Fn(usize) -> bool) -> f64 {
         self.keyword
             .iter()
-            .filter(|unit| unit.features.iter().all(|&j| present(j)))
+            .filter(|unit| present(unit.feature))
             .map(|unit| unit.title_max)
             .sum()
     }
@@ -128,32 +122,6 @@ impl Query {
             .render(mask, &MaskingStrategy::Delete)
             .unwrap_or_default()
     }
-}
-
-/// The features of each keyword unit: one per word, except that a run of single Chinese
-/// (CJK) characters gives one unit per adjacent pair, and a lone character one of its own.
-fn keyword_units(features: &TextFeatures) -> Vec<Vec<usize>> {
-    let words = features.words();
-    let cjk = |j: usize| {
-        let mut chars = words[j].text.chars();
-        chars.next().is_some_and(is_cjk) && chars.next().is_none()
-    };
-    let joined = |j: usize| j + 1 < words.len() && words[j].byte_end == words[j + 1].byte_start;
-    let mut units = Vec::new();
-    for j in 0..words.len() {
-        if !cjk(j) {
-            units.push(vec![j]);
-            continue;
-        }
-        let pair_after = joined(j) && cjk(j + 1);
-        let pair_before = j > 0 && joined(j - 1) && cjk(j - 1);
-        if pair_after {
-            units.push(vec![j, j + 1]);
-        } else if !pair_before {
-            units.push(vec![j]);
-        }
-    }
-    units
 }
 
 fn saturate(bm25: f64) -> f64 {
@@ -398,26 +366,14 @@ impl<'a> Recommender<'a> {
     fn query(&self, features: TextFeatures) -> Result<Query> {
         let index = self.catalog.keyword();
         let mut keyword = Vec::with_capacity(features.num_features());
-        for unit in keyword_units(&features) {
-            let text: String = unit
-                .iter()
-                .map(|&j| features.words()[j].text.as_str())
-                .collect();
-            let chars: Vec<char> = text.chars().collect();
-            let hits = if chars.len() >= 2 && chars.iter().all(|&c| is_cjk(c)) {
-                let bigrams: Vec<String> = chars.windows(2).map(|p| p.iter().collect()).collect();
-                let terms: Vec<&str> = bigrams.iter().map(String::as_str).collect();
-                index.term_field_scores(&terms)
-            } else {
-                index.field_scores(&text)
-            }
-            .map_err(CatalogError::from)?;
+        for (feature, word) in features.words().iter().enumerate() {
+            let hits = index.field_scores(&word.text).map_err(CatalogError::from)?;
             let title_max = hits
                 .iter()
                 .map(|(_, s)| f64::from(s.get(KeywordField::Title)))
                 .fold(0.0, f64::max);
             keyword.push(KeywordUnit {
-                features: unit,
+                feature,
                 scores: hits.into_iter().collect(),
                 title_max,
             });

@@ -1,14 +1,9 @@
 //! The words of a request: split on whitespace, with runs of Chinese characters cut into
-//! dictionary words by jieba (jieba-rs, MIT, with its built-in dictionary and HMM for
-//! words the dictionary lacks), and every other script kept whole ("iPhone 15 手机壳"
-//! gives iPhone / 15 / 手机 / 壳).
+//! dictionary words ([`segment::words`]), and every other script kept whole
+//! ("iPhone 15 手机壳" gives iPhone / 15 / 手机 / 壳).
 
-use std::sync::LazyLock;
-
+use daogou_catalog::segment;
 use daogou_explain::{is_cjk, TextFeatures};
-use jieba_rs::Jieba;
-
-static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 
 /// The request's words as explanation features.
 pub fn request_features(text: &str) -> TextFeatures {
@@ -30,10 +25,9 @@ pub fn request_features(text: &str) -> TextFeatures {
         let offset = words[start].byte_start;
         let run = &text[offset..words[j].byte_end];
         spans.extend(
-            JIEBA
-                .cut(run, true)
+            segment::words(run)
                 .into_iter()
-                .map(|t| (offset + t.byte_start, offset + t.byte_end)),
+                .map(|w| (offset + w.start, offset + w.end)),
         );
         j += 1;
     }
