@@ -35,7 +35,7 @@ pub mod store;
 pub mod vocabulary;
 pub mod words;
 
-pub use demo::{demo_catalog, DEMO_CATALOG_JSONL};
+pub use demo::{demo_catalog, DEMO_CATALOG_JSONL, DEMO_CATALOG_ZH_JSONL};
 pub use embed::{EmbedError, TextEmbedder, PASSAGE, QUERY};
 pub use error::CatalogError;
 pub use history::{read_history, EventKind, HistoryEvent};

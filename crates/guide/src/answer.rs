@@ -11,6 +11,7 @@ use daogou_catalog::{Product, Span};
 use daogou_explain::Explanation;
 use serde::{Deserialize, Serialize};
 
+use crate::language::Language;
 use crate::rank::MatchStrength;
 use crate::request::ParsedRequest;
 use crate::scene::SceneResult;
@@ -264,6 +265,8 @@ pub struct RecommendedItem {
 /// The smallest change to the request that changes the top product.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Counterfactual {
+    /// The change in words, in the request's language.
+    pub sentence: String,
     /// Words whose removal changes the top product.
     pub removed: Vec<String>,
     /// The product that would then come first.
@@ -301,6 +304,8 @@ pub struct AnswerStats {
 pub struct Recommendations {
     /// The request as given.
     pub request: String,
+    /// The language of the request, in which the sentences and notices are written.
+    pub language: Language,
     /// Its constraints and free text.
     pub parsed: ParsedRequest,
     /// Its words with their roles.

@@ -22,6 +22,9 @@
 //!
 //! When no request word clears the threshold, the sentence says that the match rests on
 //! the request as a whole rather than naming any word.
+//!
+//! The sentence is written in the request's [`Language`] from its message table: the same
+//! claims and evidence rules in every language.
 
 use std::cmp::Ordering;
 
@@ -29,6 +32,7 @@ use crate::answer::{
     Claim, ComponentName, Evidence, MatchField, Method, Narrative, RecommendedItem, RequestWord,
     ScoreWeights,
 };
+use crate::language::{fill, Language, Messages};
 use crate::request::ParsedRequest;
 use crate::reviews::AspectEvidence;
 use daogou_explain::is_cjk;
@@ -40,38 +44,41 @@ pub const MIN_ATTRIBUTION: f64 = 0.01;
 /// At most this many request words are named.
 const MAX_WORDS: usize = 3;
 
-/// Writes the narrative of one recommended item; `words` are the request's words with
-/// their positions (to read adjacent Chinese characters as one word).
+/// Writes the narrative of one recommended item in `language`; `words` are the request's
+/// words with their positions (to read adjacent single Chinese characters as one word).
 pub fn narrate(
     item: &RecommendedItem,
     parsed: &ParsedRequest,
     words: &[RequestWord],
     weights: ScoreWeights,
+    language: Language,
 ) -> Narrative {
+    let m = language.messages();
     let mut claims = Vec::new();
-    claims.push(word_claim(item, words));
-    if let Some(claim) = ranker_claim(item) {
+    claims.push(word_claim(item, words, m));
+    if let Some(claim) = ranker_claim(item, m) {
         claims.push(claim);
     }
-    if let Some(claim) = match_claim(item) {
+    if let Some(claim) = match_claim(item, m) {
         claims.push(claim);
     }
-    claims.extend(filter_claims(item, parsed));
-    claims.extend(review_claims(item));
-    if let Some(claim) = history_claim(item, weights) {
+    claims.extend(filter_claims(item, parsed, language));
+    claims.extend(review_claims(item, m));
+    if let Some(claim) = history_claim(item, weights, m) {
         claims.push(claim);
     }
     let clauses: Vec<&str> = claims.iter().map(|c| c.text.as_str()).collect();
-    let sentence = end_sentence(format!("Recommended {}", join_clauses(&clauses)));
+    let clauses = clauses.join(&m.narration.clause_separator);
+    let sentence = end_sentence(fill(&m.narration.sentence, &[("clauses", &clauses)]), m);
     Narrative { sentence, claims }
 }
 
 /// Adds the final full stop unless the text already ends a sentence inside a quote.
-fn end_sentence(text: String) -> String {
+fn end_sentence(text: String, m: &Messages) -> String {
     let mut tail = text.chars().rev();
     match (tail.next(), tail.next()) {
-        (Some('”'), Some('.' | '!' | '?')) => text,
-        _ => text + ".",
+        (Some('”'), Some('.' | '!' | '?' | '。' | '！' | '？')) => text,
+        _ => text + &m.narration.full_stop,
     }
 }
 
@@ -113,7 +120,7 @@ fn attribution(e: &Evidence) -> f64 {
     }
 }
 
-fn word_claim(item: &RecommendedItem, request: &[RequestWord]) -> Claim {
+fn word_claim(item: &RecommendedItem, request: &[RequestWord], m: &Messages) -> Claim {
     let words = notable_words(item);
     if words.is_empty() {
         let contribution = item
@@ -122,16 +129,16 @@ fn word_claim(item: &RecommendedItem, request: &[RequestWord]) -> Claim {
             .find(|c| c.name == ComponentName::Semantic)
             .map_or(0.0, |c| c.contribution);
         return Claim {
-            text: "because it matches the meaning of your request as a whole".into(),
+            text: m.narration.overall_match.clone(),
             evidence: vec![Evidence::OverallMatch { contribution }],
         };
     }
     let quoted: Vec<String> = phrases(&words, request)
         .iter()
-        .map(|p| format!("“{p}”"))
+        .map(|p| m.quote(p))
         .collect();
     Claim {
-        text: format!("because you asked for {}", join_words(&quoted)),
+        text: fill(&m.narration.asked_for, &[("words", &m.list(&quoted))]),
         evidence: words,
     }
 }
@@ -194,7 +201,7 @@ fn phrases(notable: &[Evidence], request: &[RequestWord]) -> Vec<String> {
 const MAX_FEATURES: usize = 2;
 
 /// The learned ranker's features that raised the score most, each said in words.
-fn ranker_claim(item: &RecommendedItem) -> Option<Claim> {
+fn ranker_claim(item: &RecommendedItem, m: &Messages) -> Option<Claim> {
     let learned = item.components.iter().filter(|c| c.weight.is_none());
     let positive: f64 = learned
         .clone()
@@ -203,7 +210,7 @@ fn ranker_claim(item: &RecommendedItem) -> Option<Claim> {
         .sum();
     let mut top: Vec<_> = learned
         .filter(|c| c.contribution >= MIN_ATTRIBUTION && c.contribution >= WORD_SHARE * positive)
-        .filter_map(|c| feature_phrase(c.name, c.value).map(|phrase| (c, phrase)))
+        .filter_map(|c| feature_phrase(c.name, c.value, m).map(|phrase| (c, phrase)))
         .collect();
     top.sort_by(|a, b| b.0.contribution.total_cmp(&a.0.contribution));
     top.truncate(MAX_FEATURES);
@@ -212,7 +219,7 @@ fn ranker_claim(item: &RecommendedItem) -> Option<Claim> {
     }
     let phrases: Vec<String> = top.iter().map(|(_, p)| p.clone()).collect();
     Some(Claim {
-        text: format!("ranked high mainly because {}", join_words(&phrases)),
+        text: fill(&m.narration.ranked_high, &[("reasons", &m.list(&phrases))]),
         evidence: top
             .iter()
             .map(|(c, _)| Evidence::RankerFeature {
@@ -225,48 +232,50 @@ fn ranker_claim(item: &RecommendedItem) -> Option<Claim> {
 }
 
 /// A feature's value in words; `None` for features that say nothing to a shopper.
-fn feature_phrase(feature: ComponentName, value: f64) -> Option<String> {
+fn feature_phrase(feature: ComponentName, value: f64, m: &Messages) -> Option<String> {
+    let n = &m.narration;
     Some(match feature {
-        ComponentName::Semantic => "its meaning is close to your request".into(),
-        ComponentName::TitleBm25 | ComponentName::TitleBm25Share => {
-            "your words stand out in its title".into()
+        ComponentName::Semantic => n.feature_semantic.clone(),
+        ComponentName::TitleBm25 | ComponentName::TitleBm25Share => n.feature_title_words.clone(),
+        ComponentName::HeadMatch if value > 0.0 => n.feature_head_match.clone(),
+        ComponentName::DescriptionBm25 => n.feature_description_words.clone(),
+        ComponentName::BrandBm25 => n.feature_brand_words.clone(),
+        ComponentName::CategoryBm25 => n.feature_category_words.clone(),
+        ComponentName::TitleCoverage if value >= 1.0 => n.feature_title_covers_all.clone(),
+        ComponentName::TitleCoverage if value > 0.0 => {
+            let percent = format!("{:.0}", (value * 100.0).floor());
+            fill(&n.feature_title_covers_share, &[("percent", &percent)])
         }
-        ComponentName::HeadMatch if value > 0.0 => {
-            "its title names the kind of product you asked for".into()
-        }
-        ComponentName::DescriptionBm25 => "your words stand out in its description".into(),
-        ComponentName::BrandBm25 => "its brand is one of your words".into(),
-        ComponentName::CategoryBm25 => "its category is one of your words".into(),
-        ComponentName::TitleCoverage if value >= 1.0 => "its title covers all of your words".into(),
-        ComponentName::TitleCoverage if value > 0.0 => format!(
-            "its title covers {:.0}% of your words",
-            (value * 100.0).floor()
-        ),
-        ComponentName::ExactPhrase if value > 0.0 => {
-            "its title holds your words as one phrase".into()
-        }
-        ComponentName::NumbersMatched if value == 1.0 => "its title has the size you gave".into(),
+        ComponentName::ExactPhrase if value > 0.0 => n.feature_exact_phrase.clone(),
+        ComponentName::NumbersMatched if value == 1.0 => n.feature_number_matched.clone(),
         ComponentName::NumbersMatched if value > 1.0 => {
-            format!("its title has the {value} sizes you gave")
+            fill(&n.feature_numbers_matched, &[("count", &value.to_string())])
         }
-        ComponentName::BrandMatch if value > 0.0 => "it is the brand you named".into(),
+        ComponentName::BrandMatch if value > 0.0 => n.feature_brand_match.clone(),
         _ => return None,
     })
 }
 
-fn match_claim(item: &RecommendedItem) -> Option<Claim> {
+fn match_claim(item: &RecommendedItem, m: &Messages) -> Option<Claim> {
     for field in [MatchField::Title, MatchField::Description] {
         let mut words: Vec<String> = Vec::new();
-        for m in item.matches.iter().filter(|m| m.field == field) {
-            if !words.iter().any(|w| w.eq_ignore_ascii_case(&m.text)) {
-                words.push(m.text.clone());
+        for matched in item.matches.iter().filter(|x| x.field == field) {
+            if !words.iter().any(|w| w.eq_ignore_ascii_case(&matched.text)) {
+                words.push(matched.text.clone());
             }
         }
         if !words.is_empty() {
             words.truncate(4);
-            let quoted: Vec<String> = words.iter().map(|w| format!("“{w}”")).collect();
+            let quoted: Vec<String> = words.iter().map(|w| m.quote(w)).collect();
+            let name = match field {
+                MatchField::Title => &m.narration.field_title,
+                MatchField::Description => &m.narration.field_description,
+            };
             return Some(Claim {
-                text: format!("its {field} mentions {}", join_words(&quoted)),
+                text: fill(
+                    &m.narration.mentions,
+                    &[("field", name), ("words", &m.list(&quoted))],
+                ),
                 evidence: vec![Evidence::ProductMatch { field, words }],
             });
         }
@@ -274,7 +283,8 @@ fn match_claim(item: &RecommendedItem) -> Option<Claim> {
     None
 }
 
-fn filter_claims(item: &RecommendedItem, parsed: &ParsedRequest) -> Vec<Claim> {
+fn filter_claims(item: &RecommendedItem, parsed: &ParsedRequest, language: Language) -> Vec<Claim> {
+    let m = language.messages();
     let mut claims = Vec::new();
     let (min, max) = parsed.price_bounds_usd();
     let price = item.product.price.as_ref();
@@ -286,11 +296,14 @@ fn filter_claims(item: &RecommendedItem, parsed: &ParsedRequest) -> Vec<Claim> {
                 .constraints
                 .iter()
                 .filter(|c| c.is_price())
-                .map(|c| c.describe())
+                .map(|c| c.describe_in(language))
                 .collect::<Vec<_>>()
-                .join(", ");
+                .join(&m.narration.list_separator);
             claims.push(Claim {
-                text: format!("it costs {price}, within your budget ({filter})"),
+                text: fill(
+                    &m.narration.within_budget,
+                    &[("price", &language.price(price)), ("filter", &filter)],
+                ),
                 evidence: vec![Evidence::Filter { filter }],
             });
         }
@@ -303,7 +316,7 @@ fn filter_claims(item: &RecommendedItem, parsed: &ParsedRequest) -> Vec<Claim> {
             .is_some_and(|b| b.eq_ignore_ascii_case(brand))
         {
             claims.push(Claim {
-                text: format!("it is made by {brand}, as you asked"),
+                text: fill(&m.narration.made_by, &[("brand", brand)]),
                 evidence: vec![Evidence::Filter {
                     filter: format!("brand = {brand}"),
                 }],
@@ -313,32 +326,58 @@ fn filter_claims(item: &RecommendedItem, parsed: &ParsedRequest) -> Vec<Claim> {
     claims
 }
 
-fn review_claims(item: &RecommendedItem) -> Vec<Claim> {
+fn review_claims(item: &RecommendedItem, m: &Messages) -> Vec<Claim> {
     item.reviews
         .iter()
         .flat_map(|r| r.aspects.iter().filter(|a| a.asked))
-        .filter_map(review_claim)
+        .filter_map(|a| review_claim(a, m))
         .collect()
 }
 
 /// The claim about one asked-for aspect: the majority opinion and its count out of the
 /// reviews mentioning the aspect, and a supporting sentence of that polarity, quoted.
-fn review_claim(aspect: &AspectEvidence) -> Option<Claim> {
+fn review_claim(aspect: &AspectEvidence, m: &Messages) -> Option<Claim> {
     let o = &aspect.opinion;
-    let (polarity, counts) = match o.positive.cmp(&o.negative) {
+    let n = &m.narration;
+    let (positive, negative, reviews) = (
+        o.positive.to_string(),
+        o.negative.to_string(),
+        o.reviews.to_string(),
+    );
+    let aspect_name = o.aspect.as_str();
+    let (polarity, text) = match o.positive.cmp(&o.negative) {
         Ordering::Greater => (
             "positive",
-            format!("{} of {} reviews", o.positive, o.reviews),
+            fill(
+                &n.review_positive,
+                &[
+                    ("aspect", aspect_name),
+                    ("count", &positive),
+                    ("reviews", &reviews),
+                ],
+            ),
         ),
         Ordering::Less => (
             "negative",
-            format!("{} of {} reviews", o.negative, o.reviews),
+            fill(
+                &n.review_negative,
+                &[
+                    ("aspect", aspect_name),
+                    ("count", &negative),
+                    ("reviews", &reviews),
+                ],
+            ),
         ),
         Ordering::Equal if o.positive > 0 => (
             "divided",
-            format!(
-                "{} positive and {} negative of {} reviews",
-                o.positive, o.negative, o.reviews
+            fill(
+                &n.review_divided,
+                &[
+                    ("aspect", aspect_name),
+                    ("positive", &positive),
+                    ("negative", &negative),
+                    ("reviews", &reviews),
+                ],
             ),
         ),
         Ordering::Equal => return None,
@@ -350,12 +389,9 @@ fn review_claim(aspect: &AspectEvidence) -> Option<Claim> {
         .map(|e| e.text.clone());
     let quote = sentence
         .as_ref()
-        .map_or_else(String::new, |s| format!(": “{s}”"));
+        .map_or_else(String::new, |s| fill(&n.review_quote, &[("sentence", s)]));
     Some(Claim {
-        text: format!(
-            "reviewers are {polarity} about {} ({counts}){quote}",
-            o.aspect
-        ),
+        text: text + &quote,
         evidence: vec![Evidence::Review {
             aspect: o.aspect.clone(),
             polarity: polarity.to_string(),
@@ -367,7 +403,7 @@ fn review_claim(aspect: &AspectEvidence) -> Option<Claim> {
     })
 }
 
-fn history_claim(item: &RecommendedItem, weights: ScoreWeights) -> Option<Claim> {
+fn history_claim(item: &RecommendedItem, weights: ScoreWeights, m: &Messages) -> Option<Claim> {
     let e = item.profile_explanation.as_ref()?;
     let (j, &value) = e
         .values
@@ -380,28 +416,12 @@ fn history_claim(item: &RecommendedItem, weights: ScoreWeights) -> Option<Claim>
     }
     let event = e.feature_names.get(j)?.clone();
     Some(Claim {
-        text: format!("it is close to what you did before: {event}"),
+        text: fill(&m.narration.history, &[("event", &event)]),
         evidence: vec![Evidence::History {
             event,
             attribution: weighted,
         }],
     })
-}
-
-fn join_words(words: &[String]) -> String {
-    match words {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-fn join_clauses(clauses: &[&str]) -> String {
-    match clauses {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [first, rest @ ..] => format!("{first}; {}", rest.join("; ")),
-    }
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ use crate::answer::{
     Narrative, ProductMatch, RecommendOptions, Recommendations, RecommendedItem, RequestWord,
     ScoreWeights,
 };
+use crate::language::{fill, Language};
 use crate::narrate::narrate;
 use crate::profile::Profile;
 use crate::rank::{
@@ -57,9 +58,10 @@ use crate::request::{parse_request, ConstraintRole, ParsedRequest};
 use crate::reviews::ReviewEvidence;
 use crate::scene::SceneRecognizer;
 use daogou_catalog::keyword::{analyze, FieldScores, KeywordField};
-use daogou_catalog::Product;
+use daogou_catalog::words::STOP_EN_REQUESTS;
 use daogou_catalog::Span;
 use daogou_catalog::QUERY;
+use daogou_catalog::{has_cjk, Product};
 use daogou_catalog::{CatalogError, CatalogIndex};
 
 /// BM25 score at which the keyword component reaches one half.
@@ -159,7 +161,8 @@ impl<'a> Recommender<'a> {
         let parsed = parse_request(request.trim(), self.catalog.vocabulary());
         let (_, features) = self.split_words(&parsed)?;
         let query = self.query(features)?;
-        let (candidates, _) = self.candidates(&parsed, &query, options, &mut Vec::new());
+        let (candidates, _) =
+            self.candidates(&parsed, &query, options, Language::English, &mut Vec::new());
         let rows = self.feature_rows(&candidates, &query);
         Ok(candidates.into_iter().zip(rows).collect())
     }
@@ -194,32 +197,26 @@ impl<'a> Recommender<'a> {
         if self.catalog.is_empty() {
             return Err(GuideError::EmptyCatalog);
         }
+        let language = Language::of_text(request);
+        let say = &language.messages().notices;
         let parsed = parse_request(request, self.catalog.vocabulary());
         let (words, features) = self.split_words(&parsed)?;
         let query = self.query(features)?;
         let mut notices = Vec::new();
         if query.features.num_features() == 0 {
-            notices.push(
-                "the request has only filters and no descriptive words; products are ranked by \
-                 price and profile alone"
-                    .to_string(),
-            );
+            notices.push(say.filters_only.clone());
         } else if query.keyword.iter().all(|unit| unit.scores.is_empty()) {
-            notices.push(
-                "no request word appears in any product text; the ranking rests on meaning alone"
-                    .to_string(),
-            );
+            notices.push(say.no_word_matches.clone());
         }
         if let Some(p) = profile {
             if !p.unknown_products.is_empty() {
-                notices.push(format!(
-                    "{} history event(s) name products this catalog does not have; they were skipped",
-                    p.unknown_products.len()
-                ));
+                let count = p.unknown_products.len().to_string();
+                notices.push(fill(&say.unknown_history, &[("count", &count)]));
             }
         }
 
-        let (candidate_set, relaxed) = self.candidates(&parsed, &query, options, &mut notices);
+        let (candidate_set, relaxed) =
+            self.candidates(&parsed, &query, options, language, &mut notices);
         let mut ranked = self.score(&candidate_set, &parsed, &query, profile, options.weights);
         let candidates = ranked.len();
         ranked.truncate(options.k);
@@ -233,7 +230,7 @@ impl<'a> Recommender<'a> {
             // The scene reads the whole request, filters included; without filters that
             // is the text already embedded for ranking.
             Some(recognizer) if query.features.text() == request => {
-                Some(recognizer.recognize_embedding(&query.embedding))
+                Some(recognizer.recognize_embedding(&query.embedding, language))
             }
             Some(recognizer) => {
                 let full = self
@@ -241,7 +238,7 @@ impl<'a> Recommender<'a> {
                     .embed_with_prompt(QUERY, &[request])?
                     .pop()
                     .context("no embedding")?;
-                Some(recognizer.recognize_embedding(&full))
+                Some(recognizer.recognize_embedding(&full, language))
             }
             None => None,
         };
@@ -266,16 +263,10 @@ impl<'a> Recommender<'a> {
             .collect();
         let weak = |i: &RecommendedItem| i.strength == Some(MatchStrength::Weak);
         if !items.is_empty() && items.iter().all(weak) {
-            notices.push(
-                "no product matches your request well: these weak matches are the closest the \
-                 catalog has"
-                    .to_string(),
-            );
+            notices.push(say.all_weak.clone());
         } else if let Some(first) = items.iter().find(|i| weak(i)) {
-            notices.push(format!(
-                "the results from #{} on include weak matches: the catalog has nothing closer",
-                first.rank
-            ));
+            let rank = first.rank.to_string();
+            notices.push(fill(&say.weak_from, &[("rank", &rank)]));
         }
         let positions: Vec<usize> = items
             .iter()
@@ -285,7 +276,8 @@ impl<'a> Recommender<'a> {
         // No method, no cost: nothing is masked or embedded beyond the request itself, and
         // the counterfactual, which needs the masked requests, is not searched for.
         if query.features.num_features() > 0 && !items.is_empty() && !options.methods.is_empty() {
-            let word_part = self.explain_words(&query, &positions, options, &mut items)?;
+            let word_part =
+                self.explain_words(&query, &positions, options, language, &mut items)?;
             stats.model_evals = word_part.0;
             counterfactual = word_part.1;
         }
@@ -313,11 +305,12 @@ impl<'a> Recommender<'a> {
                 None
             };
         for item in &mut items {
-            item.narrative = narrate(item, &parsed, &words, options.weights);
+            item.narrative = narrate(item, &parsed, &words, options.weights, language);
         }
         stats.explain_ms = explain_started.elapsed().as_secs_f64() * 1e3;
         Ok(Recommendations {
             request: request.to_string(),
+            language,
             parsed,
             words,
             scene,
@@ -331,14 +324,17 @@ impl<'a> Recommender<'a> {
     }
 
     /// Splits the request into words; words inside price, "cheap" or explicit-brand
-    /// constraints are filters, the others are the descriptive features.
+    /// constraints are filters, Chinese function words (的, 了, 吗) are neither filters nor
+    /// features (they mean nothing a product could match, and "without 的" is no change a
+    /// shopper can make), and the others are the descriptive features.
     fn split_words(&self, parsed: &ParsedRequest) -> Result<(Vec<RequestWord>, TextFeatures)> {
         let all = request_features(&parsed.text);
+        let language = Language::of_text(&parsed.text);
         let filter_spans: Vec<(Span, String)> = parsed
             .constraints
             .iter()
             .filter(|c| c.role() != ConstraintRole::Hint)
-            .map(|c| (c.span, c.describe()))
+            .map(|c| (c.span, c.describe_in(language)))
             .collect();
         let mut words = Vec::new();
         let mut kept = Vec::new();
@@ -348,7 +344,8 @@ impl<'a> Recommender<'a> {
                 .iter()
                 .find(|(s, _)| s.overlaps(&span))
                 .map(|(_, d)| d.clone());
-            let feature = constraint.is_none().then(|| {
+            let function_word = has_cjk(&w.text) && STOP_EN_REQUESTS.contains(w.text.as_str());
+            let feature = (constraint.is_none() && !function_word).then(|| {
                 kept.push(i);
                 kept.len() - 1
             });
@@ -419,6 +416,7 @@ impl<'a> Recommender<'a> {
         parsed: &ParsedRequest,
         query: &Query,
         options: &RecommendOptions,
+        language: Language,
         notices: &mut Vec<String>,
     ) -> (BTreeSet<usize>, bool) {
         for relaxed in [false, true] {
@@ -447,12 +445,10 @@ impl<'a> Recommender<'a> {
                     .constraints
                     .iter()
                     .filter(|c| c.role() == ConstraintRole::Filter)
-                    .map(|c| c.describe())
+                    .map(|c| c.describe_in(language))
                     .collect();
-                notices.push(format!(
-                    "no product matches {}; showing the closest matches without that filter",
-                    filters.join(" and ")
-                ));
+                let m = language.messages();
+                notices.push(fill(&m.notices.relaxed, &[("filters", &m.list(&filters))]));
             }
             return (candidates, relaxed);
         }
@@ -569,6 +565,7 @@ impl<'a> Recommender<'a> {
         query: &Query,
         positions: &[usize],
         options: &RecommendOptions,
+        language: Language,
         items: &mut [RecommendedItem],
     ) -> Result<(usize, Option<Counterfactual>)> {
         let w = options.weights;
@@ -665,7 +662,7 @@ impl<'a> Recommender<'a> {
             }
         }
         let counterfactual = if m <= Auto::default().exact_max_features {
-            self.counterfactual(query, items, &mut evaluator)?
+            self.counterfactual(query, items, language, &mut evaluator)?
         } else {
             None
         };
@@ -687,6 +684,7 @@ impl<'a> Recommender<'a> {
         &self,
         query: &Query,
         items: &[RecommendedItem],
+        language: Language,
         evaluator: &mut Evaluator<'_>,
     ) -> Result<Option<Counterfactual>> {
         let m = query.features.num_features();
@@ -720,11 +718,19 @@ impl<'a> Recommender<'a> {
                 .unwrap_or(0);
             if best != 0 {
                 let names = query.features.feature_names();
-                let removed = (0..m)
+                let removed: Vec<String> = (0..m)
                     .filter(|&j| !mask.contains(j))
                     .map(|j| names[j].clone())
                     .collect();
+                let messages = language.messages();
+                let quoted: Vec<String> = removed.iter().map(|w| messages.quote(w)).collect();
+                let title = &items[best].product.title;
+                let sentence = fill(
+                    &messages.narration.counterfactual,
+                    &[("words", &messages.list(&quoted)), ("title", title)],
+                );
                 return Ok(Some(Counterfactual {
+                    sentence,
                     removed,
                     new_top: items[best].product.id.clone(),
                     new_top_title: items[best].product.title.clone(),
@@ -741,6 +747,9 @@ impl<'a> Recommender<'a> {
     }
 
     /// Title and description words of product `i` that share a term with the request.
+    /// The product's title and description words that are request terms: a word inside a
+    /// longer matched word (朋友 in 女朋友) is dropped, and matches that touch or overlap
+    /// (防水 and 冲锋衣 in 防水冲锋衣) read as one.
     fn matches(&self, i: usize, query: &Query) -> Vec<ProductMatch> {
         let terms: BTreeSet<String> = analyze(query.features.text())
             .into_iter()
@@ -752,17 +761,36 @@ impl<'a> Recommender<'a> {
             (MatchField::Title, &product.title),
             (MatchField::Description, &product.description),
         ] {
-            for t in analyze(text) {
-                if terms.contains(&t.term) {
-                    if let Some(slice) = t.span.slice(text) {
-                        found.push(ProductMatch {
-                            field,
-                            span: t.span,
-                            text: slice.to_string(),
-                        });
-                    }
+            let spans: Vec<Span> = analyze(text)
+                .into_iter()
+                .filter(|t| terms.contains(&t.term))
+                .map(|t| t.span)
+                .collect();
+            let mut outer: Vec<Span> = spans
+                .iter()
+                .filter(|s| {
+                    !spans
+                        .iter()
+                        .any(|o| o != *s && o.start <= s.start && s.end <= o.end)
+                })
+                .copied()
+                .collect();
+            outer.sort_by_key(|s| (s.start, s.end));
+            outer.dedup();
+            let mut merged: Vec<Span> = Vec::new();
+            for span in outer {
+                match merged.last_mut() {
+                    Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+                    _ => merged.push(span),
                 }
             }
+            found.extend(merged.into_iter().filter_map(|span| {
+                span.slice(text).map(|slice| ProductMatch {
+                    field,
+                    span,
+                    text: slice.to_string(),
+                })
+            }));
         }
         found
     }

@@ -11,6 +11,7 @@
 //! the prototypes of the others: leave-one-out) and the `none_examples`, minimising the
 //! negative log-likelihood.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
@@ -21,6 +22,7 @@ use daogou_explain::{Explanation, MaskingStrategy};
 use daogou_model::SentenceEncoder;
 use serde::{Deserialize, Serialize};
 
+use crate::language::Language;
 use crate::request::segment::request_features;
 use daogou_catalog::QUERY;
 use daogou_model::head::softmax;
@@ -37,8 +39,30 @@ pub struct SceneDef {
     pub name: String,
     /// What the scene covers, in words: also a prototype.
     pub description: String,
+    /// The name and description in Chinese (the description is a prototype too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zh: Option<SceneText>,
     /// Example requests: prototypes and calibration data.
     pub examples: Vec<String>,
+}
+
+/// A scene's name and description in another language.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SceneText {
+    /// Display name.
+    pub name: String,
+    /// What the scene covers.
+    pub description: String,
+}
+
+impl SceneDef {
+    /// The display name in `language` (English when the scene has no translation).
+    pub fn name_in(&self, language: Language) -> &str {
+        match (language, &self.zh) {
+            (Language::Chinese, Some(zh)) => &zh.name,
+            _ => &self.name,
+        }
+    }
 }
 
 /// The two constants that turn similarities into probabilities.
@@ -58,8 +82,12 @@ pub struct SceneConfig {
     /// Requests that belong to no scene (calibration data for "none").
     #[serde(default)]
     pub none_examples: Vec<String>,
-    /// Fitted constants.
+    /// Fitted constants, for encoders without their own.
     pub calibration: Calibration,
+    /// Constants fitted for one encoder, by model id: similarities of different encoders
+    /// spread differently (e5's cluster near 0.8, MiniLM's spread over 0–0.7).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub calibration_by_model: BTreeMap<String, Calibration>,
 }
 
 impl SceneConfig {
@@ -83,7 +111,9 @@ impl SceneConfig {
         if config.scenes.is_empty() {
             return Err(invalid("no scenes defined".into()));
         }
-        if config.calibration.temperature <= 0.0 {
+        let mut calibrations =
+            std::iter::once(&config.calibration).chain(config.calibration_by_model.values());
+        if calibrations.any(|c| c.temperature <= 0.0) {
             return Err(invalid("calibration temperature must be positive".into()));
         }
         let mut ids: Vec<&str> = config.scenes.iter().map(|s| s.id.as_str()).collect();
@@ -100,7 +130,7 @@ impl SceneConfig {
 pub struct ScenePrediction {
     /// Scene id.
     pub id: String,
-    /// Scene name.
+    /// Scene name, in the request's language.
     pub name: String,
     /// Cosine similarity to the scene's centroid.
     pub similarity: f64,
@@ -125,6 +155,8 @@ pub struct SceneResult {
 /// Accuracy and fit of a calibration on the labelled examples.
 #[derive(Debug, Clone, Serialize)]
 pub struct CalibrationReport {
+    /// The encoder the constants are for (a key of `calibration_by_model`).
+    pub model_id: String,
     /// The fitted constants.
     pub calibration: Calibration,
     /// Leave-one-out accuracy over scene examples and none examples.
@@ -140,6 +172,8 @@ pub struct CalibrationReport {
 /// Recognises scenes with a loaded encoder.
 pub struct SceneRecognizer {
     config: SceneConfig,
+    /// The constants for this encoder.
+    calibration: Calibration,
     /// `(scene index, prototype embedding, example index within the scene if an example)`.
     prototypes: Vec<(usize, Vec<f32>, Option<usize>)>,
     /// Per scene, the sum of its prototype embeddings and their number.
@@ -152,8 +186,12 @@ impl SceneRecognizer {
         let mut texts = Vec::new();
         let mut owners = Vec::new();
         for (s, scene) in config.scenes.iter().enumerate() {
-            texts.push(scene.description.as_str());
-            owners.push((s, None));
+            for description in std::iter::once(&scene.description)
+                .chain(scene.zh.as_ref().map(|zh| &zh.description))
+            {
+                texts.push(description.as_str());
+                owners.push((s, None));
+            }
             for (e, example) in scene.examples.iter().enumerate() {
                 texts.push(example.as_str());
                 owners.push((s, Some(e)));
@@ -171,8 +209,14 @@ impl SceneRecognizer {
             add(&mut sums[*s].0, v, 1.0);
             sums[*s].1 += 1;
         }
+        let calibration = config
+            .calibration_by_model
+            .get(encoder.model_id())
+            .copied()
+            .unwrap_or(config.calibration);
         Ok(Self {
             config,
+            calibration,
             prototypes,
             sums,
         })
@@ -218,10 +262,10 @@ impl SceneRecognizer {
         softmax(&logits)
     }
 
-    /// Recognises the scene of an embedded request.
-    pub fn recognize_embedding(&self, embedding: &[f32]) -> SceneResult {
+    /// Recognises the scene of an embedded request; names are given in `language`.
+    pub fn recognize_embedding(&self, embedding: &[f32], language: Language) -> SceneResult {
         let similarities = self.similarities(embedding, None);
-        let probs = Self::probabilities(&similarities, self.config.calibration);
+        let probs = Self::probabilities(&similarities, self.calibration);
         let none_probability = probs[self.config.scenes.len()];
         let mut ranking: Vec<ScenePrediction> = self
             .config
@@ -230,7 +274,7 @@ impl SceneRecognizer {
             .zip(similarities.iter().zip(&probs))
             .map(|(scene, (&similarity, &probability))| ScenePrediction {
                 id: scene.id.clone(),
-                name: scene.name.clone(),
+                name: scene.name_in(language).to_string(),
                 similarity,
                 probability,
             })
@@ -262,14 +306,14 @@ impl SceneRecognizer {
             .embed_with_prompt(QUERY, &[request])?
             .pop()
             .context("the encoder returned no embedding")?;
-        let mut result = self.recognize_embedding(&embedding);
+        let mut result = self.recognize_embedding(&embedding, Language::of_text(request));
         let features = request_features(request);
         if explain && features.num_features() > 0 {
             let target = result
                 .scene
                 .as_ref()
                 .and_then(|s| self.config.scenes.iter().position(|d| d.id == s.id));
-            let calibration = self.config.calibration;
+            let calibration = self.calibration;
             let n = self.config.scenes.len();
             // Target: the winning scene, or "none" (index n) when no scene won.
             let index = target.unwrap_or(n);
@@ -334,10 +378,10 @@ impl SceneRecognizer {
                 .sum::<f64>()
                 / labelled.len() as f64
         };
-        let mut best = self.config.calibration;
+        let mut best = self.calibration;
         let mut best_nll = nll(best);
         for t in (1..=40).map(|i| f64::from(i) * 0.005) {
-            for none in (0..=60).map(|i| 0.2 + f64::from(i) * 0.01) {
+            for none in (0..=95).map(|i| f64::from(i) * 0.01) {
                 let c = Calibration {
                     temperature: t,
                     none_score: none,
@@ -374,6 +418,7 @@ impl SceneRecognizer {
             })
             .sum();
         Ok(CalibrationReport {
+            model_id: encoder.model_id().to_string(),
             calibration: best,
             accuracy: correct as f64 / total,
             nll: best_nll,

@@ -7,8 +7,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use daogou_catalog::{read_history, HistoryEvent};
 use daogou_guide::answer::Recommendations;
+use daogou_guide::language::fill;
+use daogou_guide::rank::MatchStrength;
+use daogou_guide::request::ConstraintRole;
 use daogou_guide::reviews::ReviewEvidence;
-use daogou_guide::{Method, RecommendOptions};
+use daogou_guide::{Language, Method, RecommendOptions};
 
 use crate::display::{attribution_table, coloured_words, colours};
 use crate::runtime::{open_guide, Paths};
@@ -116,61 +119,129 @@ pub fn run(args: RecommendArgs, paths: &Paths) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
-        print_answer(&answer);
+        print_answer(&answer)?;
     }
     Ok(())
 }
 
+/// The CLI's section of the message table of the answer's language.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CliMessages {
+    request: String,
+    constraint: String,
+    role_filter: String,
+    role_preference: String,
+    role_hint: String,
+    scene: String,
+    scene_none: String,
+    notice: String,
+    no_price: String,
+    no_brand: String,
+    item: String,
+    strength_strong: String,
+    strength_partial: String,
+    strength_weak: String,
+    components: String,
+    reviews: String,
+    you_asked: String,
+    word_attributions: String,
+    stats: String,
+}
+
+impl CliMessages {
+    fn of(language: Language) -> Result<Self> {
+        #[derive(serde::Deserialize)]
+        struct Table {
+            cli: CliMessages,
+        }
+        let table: Table = serde_json::from_str(language.table_json())
+            .with_context(|| format!("the {} message table", language.tag()))?;
+        Ok(table.cli)
+    }
+
+    fn role(&self, role: ConstraintRole) -> &str {
+        match role {
+            ConstraintRole::Filter => &self.role_filter,
+            ConstraintRole::Preference => &self.role_preference,
+            ConstraintRole::Hint => &self.role_hint,
+        }
+    }
+
+    fn strength(&self, strength: MatchStrength) -> &str {
+        match strength {
+            MatchStrength::Strong => &self.strength_strong,
+            MatchStrength::Partial => &self.strength_partial,
+            MatchStrength::Weak => &self.strength_weak,
+        }
+    }
+}
+
 /// The review aspects of a product, asked-for first, each with its quoted evidence.
-fn print_reviews(reviews: &ReviewEvidence) {
+fn print_reviews(reviews: &ReviewEvidence, say: &CliMessages) {
     for a in &reviews.aspects {
-        let asked = if a.asked { "  (you asked)" } else { "" };
-        println!("    reviews: {}{asked}", a.opinion.summary);
+        let asked = if a.asked { say.you_asked.as_str() } else { "" };
+        let line = fill(
+            &say.reviews,
+            &[("summary", &a.opinion.summary), ("asked", asked)],
+        );
+        println!("{line}");
         for e in &a.opinion.evidence {
             println!("      “{}”", e.text);
         }
     }
 }
 
-fn print_answer(answer: &Recommendations) {
+fn print_answer(answer: &Recommendations) -> Result<()> {
     let colour = colours();
-    println!("Request: {}", answer.request);
+    let language = answer.language;
+    let say = CliMessages::of(language)?;
+    println!("{}", fill(&say.request, &[("request", &answer.request)]));
     for c in &answer.parsed.constraints {
-        println!(
-            "  {}: {}  (\"{}\")",
-            c.role(),
-            c.describe(),
-            answer.parsed.source_of(c)
+        let line = fill(
+            &say.constraint,
+            &[
+                ("role", say.role(c.role())),
+                ("constraint", &c.describe_in(language)),
+                ("source", answer.parsed.source_of(c)),
+            ],
         );
+        println!("{line}");
     }
     if let Some(scene) = &answer.scene {
-        match &scene.scene {
-            Some(s) => println!("  scene: {} ({:.0}%)", s.name, s.probability * 100.0),
-            None => println!(
-                "  scene: none of these ({:.0}%)",
-                scene.none_probability * 100.0
+        let line = match &scene.scene {
+            Some(s) => fill(
+                &say.scene,
+                &[("name", &s.name), ("percent", &percent(s.probability))],
             ),
-        }
+            None => fill(
+                &say.scene_none,
+                &[("percent", &percent(scene.none_probability))],
+            ),
+        };
+        println!("{line}");
     }
     for notice in &answer.notices {
-        println!("  note: {notice}");
+        println!("{}", fill(&say.notice, &[("notice", notice)]));
     }
     for item in &answer.items {
         let p = &item.product;
         let price = p
             .price
             .as_ref()
-            .map_or("no price".to_string(), |x| x.to_string());
-        let strength = item
-            .strength
-            .map_or(String::new(), |s| format!("   {s} match"));
-        println!(
-            "\n{:>2}. {} — {} — {price}   score {:.3}{strength}",
-            item.rank,
-            p.title,
-            p.brand.as_deref().unwrap_or("?"),
-            item.score
+            .map_or(say.no_price.clone(), |x| language.price(x));
+        let line = fill(
+            &say.item,
+            &[
+                ("rank", &format!("{:>2}", item.rank)),
+                ("title", &p.title),
+                ("brand", p.brand.as_deref().unwrap_or(&say.no_brand)),
+                ("price", &price),
+                ("score", &format!("{:.3}", item.score)),
+                ("strength", item.strength.map_or("", |s| say.strength(s))),
+            ],
         );
+        println!("\n{line}");
         let base = (item.base != 0.0).then(|| format!("base {:+.3}", item.base));
         let parts: Vec<String> = base
             .into_iter()
@@ -181,38 +252,42 @@ fn print_answer(answer: &Recommendations) {
                     .map(|c| format!("{} {:+.3}", c.name, c.contribution)),
             )
             .collect();
-        println!("    components: {}", parts.join(" | "));
+        println!(
+            "{}",
+            fill(&say.components, &[("parts", &parts.join(" | "))])
+        );
         for e in &item.explanations {
             println!("    {:<22} {}", e.method, coloured_words(e, colour));
         }
         println!("    {}", item.narrative.sentence);
         if let Some(reviews) = &item.reviews {
-            print_reviews(reviews);
+            print_reviews(reviews, &say);
         }
     }
     if let Some(first) = answer.items.first().and_then(|i| i.explanations.first()) {
-        println!(
-            "\nWord attributions for #1 ({}):\n{}",
-            first.method,
-            attribution_table(first, "  ")
+        let heading = fill(
+            &say.word_attributions,
+            &[("method", &first.method.to_string())],
         );
+        println!("\n{heading}\n{}", attribution_table(first, "  "));
     }
     if let Some(cf) = &answer.counterfactual {
-        println!(
-            "\nWithout {} the first product would be: {}",
-            cf.removed
-                .iter()
-                .map(|w| format!("“{w}”"))
-                .collect::<Vec<_>>()
-                .join(" and "),
-            cf.new_top_title
-        );
+        println!("\n{}", cf.sentence);
     }
-    println!(
-        "\n{} candidates, {} model evaluations, retrieval {:.0} ms, explanations {:.0} ms",
-        answer.stats.candidates,
-        answer.stats.model_evals,
-        answer.stats.retrieval_ms,
-        answer.stats.explain_ms
+    let stats = &answer.stats;
+    let line = fill(
+        &say.stats,
+        &[
+            ("candidates", &stats.candidates.to_string()),
+            ("evals", &stats.model_evals.to_string()),
+            ("retrieval", &format!("{:.0}", stats.retrieval_ms)),
+            ("explain", &format!("{:.0}", stats.explain_ms)),
+        ],
     );
+    println!("\n{line}");
+    Ok(())
+}
+
+fn percent(p: f64) -> String {
+    format!("{:.0}", p * 100.0)
 }

@@ -29,7 +29,8 @@ pub fn run(args: SceneArgs, paths: &Paths) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
             println!(
-                "temperature {:.3}, none score {:.3}: leave-one-out accuracy {:.1}% on {} requests, NLL {:.3}, ECE {:.3}",
+                "{}: temperature {:.3}, none score {:.3}: leave-one-out accuracy {:.1}% on {} requests, NLL {:.3}, ECE {:.3}",
+                report.model_id,
                 report.calibration.temperature,
                 report.calibration.none_score,
                 report.accuracy * 100.0,

@@ -20,6 +20,8 @@ use daogou_catalog::Price;
 use daogou_catalog::Span;
 use serde::Serialize;
 
+use crate::language::{fill, Language};
+
 /// What a constraint asks for.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub enum ConstraintKind {
@@ -108,28 +110,41 @@ impl Constraint {
 
     /// Human-readable form, e.g. `price ≤ $100.00` or `price ≤ ¥300.00 (≈ $42.00)`.
     pub fn describe(&self) -> String {
-        match &self.kind {
-            ConstraintKind::MaxPrice(p) => format!("price ≤ {}", with_usd(p)),
-            ConstraintKind::MinPrice(p) => format!("price ≥ {}", with_usd(p)),
-            ConstraintKind::PriceRange { min, max } => {
-                format!("{} ≤ price ≤ {}", with_usd(min), with_usd(max))
+        self.describe_in(Language::English)
+    }
+
+    /// [`describe`](Self::describe) in `language` (`¥300 以内`).
+    pub fn describe_in(&self, language: Language) -> String {
+        let m = &language.messages().constraints;
+        let price = |p: &Price| {
+            let shown = language.price(p);
+            if p.currency == daogou_catalog::Currency::Usd
+                || (language == Language::Chinese && p.currency == daogou_catalog::Currency::Cny)
+            {
+                shown
+            } else {
+                let usd = format!("${:.2}", p.to_usd());
+                fill(&m.in_usd, &[("price", &shown), ("usd", &usd)])
             }
-            ConstraintKind::Cheap => "prefers inexpensive products".to_string(),
+        };
+        match &self.kind {
+            ConstraintKind::MaxPrice(p) => fill(&m.max_price, &[("price", &price(p))]),
+            ConstraintKind::MinPrice(p) => fill(&m.min_price, &[("price", &price(p))]),
+            ConstraintKind::PriceRange { min, max } => fill(
+                &m.price_range,
+                &[("min", &price(min)), ("max", &price(max))],
+            ),
+            ConstraintKind::Cheap => m.cheap.clone(),
             ConstraintKind::Brand {
                 brand,
                 explicit: true,
-            } => format!("brand = {brand}"),
-            ConstraintKind::Brand { brand, .. } => format!("mentions brand {brand}"),
-            ConstraintKind::Category { name, .. } => format!("category: {name}"),
+            } => fill(&m.brand, &[("brand", brand)]),
+            ConstraintKind::Brand { brand, .. } => fill(&m.mentions_brand, &[("brand", brand)]),
+            ConstraintKind::Category { name, .. } => fill(
+                &m.category,
+                &[("category", language.messages().category(name))],
+            ),
         }
-    }
-}
-
-fn with_usd(price: &Price) -> String {
-    if price.currency == daogou_catalog::Currency::Usd {
-        price.to_string()
-    } else {
-        format!("{price} (≈ ${:.2})", price.to_usd())
     }
 }
 

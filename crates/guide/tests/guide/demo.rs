@@ -29,7 +29,7 @@ fn demo_catalog_is_complete_and_clean() {
     assert!(demo.skipped.is_empty(), "{:?}", demo.skipped);
     assert!(demo.warnings.is_empty(), "{:?}", demo.warnings);
     let products = &demo.products;
-    assert!(products.len() >= 250, "only {} products", products.len());
+    assert!(products.len() >= 500, "only {} products", products.len());
     let ids: HashSet<&str> = products.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids.len(), products.len(), "ids must be unique");
     let categories: HashSet<&str> = products
@@ -54,7 +54,7 @@ fn demo_catalog_is_complete_and_clean() {
                 .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
         })
         .count();
-    assert!(chinese >= 15, "only {chinese} Chinese titles");
+    assert!(chinese >= 250, "only {chinese} Chinese titles");
     let usd: Vec<f64> = products
         .iter()
         .filter_map(|p| p.price)
