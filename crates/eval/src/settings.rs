@@ -107,6 +107,8 @@ pub struct EvalSettings {
     pub document_methods: MethodSettings,
     /// Compare the three rankers on the relevance judgements.
     pub ranking: bool,
+    /// Chinese ranking, scene accuracy and aspect extraction.
+    pub chinese: bool,
 }
 
 impl EvalSettings {
@@ -134,6 +136,7 @@ impl EvalSettings {
                 ..MethodSettings::default()
             },
             ranking: true,
+            chinese: true,
         }
     }
 

@@ -122,6 +122,8 @@ pub struct Messages {
     pub constraints: ConstraintMessages,
     /// Notices with an answer.
     pub notices: NoticeMessages,
+    /// Review summaries.
+    pub reviews: ReviewMessages,
     /// Display names of catalog categories (a category without one shows as it is).
     pub categories: BTreeMap<String, String>,
 }
@@ -193,6 +195,16 @@ pub struct NoticeMessages {
     pub weak_from: String,
 }
 
+/// Templates of review summaries ("battery: positive in 12 of 15 reviews").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ReviewMessages {
+    pub summary: String,
+    pub positive: String,
+    pub negative: String,
+}
+
 impl Messages {
     /// `items` joined as a list ("a, b and c", "甲、乙和丙").
     pub fn list(&self, items: &[String]) -> String {
@@ -232,7 +244,7 @@ mod tests {
     /// The `{name}` placeholders of every template in a JSON section, by key.
     fn placeholders(table: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
         let mut out = BTreeMap::new();
-        for section in ["narration", "constraints", "notices"] {
+        for section in ["narration", "constraints", "notices", "reviews"] {
             for (key, value) in table[section].as_object().expect("section") {
                 let text = value.as_str().expect("a template is a string");
                 let names = text

@@ -3,7 +3,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
-use daogou_catalog::words::{parse_word_list, STOP_EN};
+use daogou_catalog::words::{parse_word_list, STOP_EN, STOP_EN_REQUESTS};
+use daogou_catalog::{has_cjk, segment};
+use daogou_explain::is_cjk;
 use serde::Serialize;
 
 /// Settings of aspect mining and evidence.
@@ -58,15 +60,73 @@ static DETERMINERS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     parse_word_list(include_str!("../../data/words/determiners_en.txt")).collect()
 });
 
+/// Chinese words that are never aspects.
+static STOP_ZH_REVIEWS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    parse_word_list(include_str!("../../data/words/stop_zh_reviews.txt")).collect()
+});
+
+/// Chinese opinion and verdict words: never aspects.
+static OPINION_ZH: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| parse_word_list(include_str!("../../data/words/opinion_zh.txt")).collect());
+
+/// A word of a sentence; a Chinese word knows whether jieba tags it as a noun.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Token {
+    pub(super) text: String,
+    /// Tagged `n`, `nz`, `ng` or `vn` (Chinese words only; always false otherwise).
+    noun: bool,
+}
+
+/// The words of a sentence: letters, digits, `'` and `-` runs, lower-cased, and Chinese
+/// runs cut into dictionary words (with their part of speech).
+pub(super) fn tagged_tokens(sentence: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut rest = sentence;
+    while !rest.is_empty() {
+        let cjk_run = rest.starts_with(is_cjk);
+        let end = rest
+            .find(|c: char| is_cjk(c) != cjk_run)
+            .unwrap_or(rest.len());
+        let (chunk, tail) = rest.split_at(end);
+        if cjk_run {
+            out.extend(
+                segment::tagged_words(chunk)
+                    .into_iter()
+                    .map(|(range, tag)| Token {
+                        text: chunk[range].to_string(),
+                        noun: matches!(tag.as_str(), "n" | "nz" | "ng" | "vn"),
+                    }),
+            );
+        } else {
+            out.extend(
+                chunk
+                    .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
+                    .map(|t| t.trim_matches(['\'', '-']).to_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .map(|text| Token { text, noun: false }),
+            );
+        }
+        rest = tail;
+    }
+    out
+}
+
+/// The words of a sentence ([`tagged_tokens`] without the tags).
 pub(super) fn tokens(sentence: &str) -> Vec<String> {
-    sentence
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
-        .map(|t| t.trim_matches(['\'', '-']).to_lowercase())
-        .filter(|t| !t.is_empty())
+    tagged_tokens(sentence)
+        .into_iter()
+        .map(|t| t.text)
         .collect()
 }
 
 fn eligible(token: &str) -> bool {
+    if has_cjk(token) {
+        return token.chars().count() >= 2
+            && token.chars().all(is_cjk)
+            && !STOP_ZH_REVIEWS.contains(token)
+            && !OPINION_ZH.contains(token)
+            && !STOP_EN_REQUESTS.contains(token);
+    }
     token.chars().count() >= 3
         && !token.chars().all(|c| c.is_ascii_digit())
         && !STOP_EN.contains(token)
@@ -74,7 +134,9 @@ fn eligible(token: &str) -> bool {
         && !OPINION.contains(token)
 }
 
-/// Mines frequent aspects from sentences (see the module docs).
+/// Mines frequent aspects from sentences (see the module docs). A Chinese word counts as
+/// in a noun position where jieba tags it a noun, and Chinese words are not paired (a
+/// Chinese compound is one dictionary word already).
 pub fn extract_aspects(sentences: &[&str], options: &AspectOptions) -> Vec<AspectCandidate> {
     let min_support = options
         .min_support
@@ -82,21 +144,23 @@ pub fn extract_aspects(sentences: &[&str], options: &AspectOptions) -> Vec<Aspec
     let mut support: HashMap<String, BTreeSet<usize>> = HashMap::new();
     let mut noun_position: HashMap<String, usize> = HashMap::new();
     for (i, sentence) in sentences.iter().enumerate() {
-        let t = tokens(sentence);
+        let tagged = tagged_tokens(sentence);
+        let t: Vec<&str> = tagged.iter().map(|x| x.text.as_str()).collect();
         for j in 0..t.len() {
-            if !eligible(&t[j]) {
+            if !eligible(t[j]) {
                 continue;
             }
-            let after_determiner = j > 0 && DETERMINERS.contains(t[j - 1].as_str());
+            let in_noun_position = tagged[j].noun || (j > 0 && DETERMINERS.contains(t[j - 1]));
             let mut add = |candidate: String, det: bool| {
                 if det {
                     *noun_position.entry(candidate.clone()).or_default() += 1;
                 }
                 support.entry(candidate).or_default().insert(i);
             };
-            add(t[j].clone(), after_determiner);
-            if j + 1 < t.len() && eligible(&t[j + 1]) {
-                add(format!("{} {}", t[j], t[j + 1]), after_determiner);
+            add(t[j].to_string(), in_noun_position);
+            let pairs = !has_cjk(t[j]) && j + 1 < t.len() && !has_cjk(t[j + 1]);
+            if pairs && eligible(t[j + 1]) {
+                add(format!("{} {}", t[j], t[j + 1]), in_noun_position);
             }
         }
     }
@@ -133,6 +197,20 @@ pub fn extract_aspects(sentences: &[&str], options: &AspectOptions) -> Vec<Aspec
     kept
 }
 
+/// `candidates` without the Chinese words of the product's own name (手机 is not an aspect
+/// of a 手机): a Chinese reviewer names the product in most reviews, so it is always
+/// frequent. English names are left alone (Hu & Liu label words such as "player").
+pub fn without_product_words(
+    candidates: Vec<AspectCandidate>,
+    product: &str,
+) -> Vec<AspectCandidate> {
+    let own: HashSet<String> = tokens(product).into_iter().filter(|t| has_cjk(t)).collect();
+    candidates
+        .into_iter()
+        .filter(|c| !own.contains(&c.aspect))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +237,28 @@ mod tests {
         let names: Vec<&str> = mined.iter().map(|c| c.aspect.as_str()).collect();
         assert_eq!(names, ["battery life", "screen"]);
         assert_eq!(mined[1].support, 3);
+    }
+
+    #[test]
+    fn chinese_aspects_are_frequent_nouns_not_opinions_or_the_product_itself() {
+        let sentences = [
+            "电池续航很好",
+            "续航一般，电池有点小",
+            "物流很快，电池耐用",
+            "东西不错，物流也快",
+            "很满意，东西很好",
+            "东西收到了，物流给力",
+        ];
+        let mined = extract_aspects(
+            &sentences,
+            &AspectOptions {
+                min_support: Some(3),
+                ..AspectOptions::default()
+            },
+        );
+        let names: Vec<&str> = mined.iter().map(|c| c.aspect.as_str()).collect();
+        assert_eq!(names, ["物流", "电池"]);
+        let words = tokens("iPhone 15 手机壳，电池续航");
+        assert_eq!(words, ["iphone", "15", "手机", "壳", "电池", "续航"]);
     }
 }

@@ -6,7 +6,10 @@
 //! candidates are words and adjacent word pairs that are not stop words or opinion words,
 //! that appear at least once in a noun position (after a determiner or possessive such as
 //! "the", "my", "its"), and in at least `min_support` sentences; a word that almost only
-//! occurs inside a kept pair ("life" in "battery life") is dropped as redundant.
+//! occurs inside a kept pair ("life" in "battery life") is dropped as redundant. Chinese
+//! sentences are cut into words by jieba, whose part-of-speech tags give the noun
+//! positions (续航, 物流, 包装); Chinese words are not paired, and summaries and sentences
+//! are in the aspect's language ("物流：12 条评价中 10 条好评").
 //!
 //! **Opinions** come from a sentiment [`ClassifierHead`] applied to each sentence that
 //! mentions the aspect; a review counts as positive (negative) about the aspect when most
@@ -24,7 +27,7 @@
 
 mod aspects;
 
-pub use aspects::{extract_aspects, AspectCandidate, AspectOptions};
+pub use aspects::{extract_aspects, without_product_words, AspectCandidate, AspectOptions};
 pub use daogou_catalog::reviews::{
     mentions, AspectEvidence, AspectOpinion, ReviewEvidence, ReviewSummary, SentenceEvidence,
     EVIDENCE_ASPECTS, EVIDENCE_SENTENCES,
@@ -36,11 +39,14 @@ use anyhow::Context;
 
 use crate::error::{GuideError, Result};
 use daogou_attribute::{attribute, word_evaluator, Method, MethodParams, TextScoreModel};
-use daogou_explain::{Mask, MaskingStrategy, TextFeatures};
+use daogou_explain::{Mask, MaskingStrategy};
 use daogou_model::{ClassifierHead, SentenceEncoder};
 use serde::Serialize;
 
 use aspects::tokens;
+
+use crate::language::{fill, Language};
+use crate::request::segment::request_features;
 
 /// One sentence of a review, with the human aspect labels when the source has them.
 #[derive(Debug, Clone, Serialize)]
@@ -133,7 +139,7 @@ pub fn summarize(
         )));
     }
     let texts: Vec<&str> = sentences.iter().map(|(_, t)| *t).collect();
-    let aspects = extract_aspects(&texts, options);
+    let aspects = without_product_words(extract_aspects(&texts, options), &set.product);
     let embeddings = encoder.embed(&texts)?;
     let p_positive: Vec<f64> = embeddings
         .iter()
@@ -156,11 +162,6 @@ pub fn summarize(
         let pos = per_review.values().filter(|(p, n)| p > n).count();
         let neg = per_review.values().filter(|(p, n)| n > p).count();
         let majority_positive = pos >= neg;
-        let polarity = if majority_positive {
-            "positive"
-        } else {
-            "negative"
-        };
         let majority = if majority_positive { pos } else { neg };
         // Candidates: the most confident sentences in the majority direction.
         let mut ranked = mentions.clone();
@@ -193,15 +194,41 @@ pub fn summarize(
             reviews: per_review.len(),
             positive: pos,
             negative: neg,
-            summary: format!(
-                "{}: {polarity} in {majority} of {} reviews",
-                candidate.aspect,
-                per_review.len()
+            summary: summary_line(
+                &candidate.aspect,
+                majority_positive,
+                majority,
+                per_review.len(),
             ),
             evidence,
         });
     }
     Ok(opinions)
+}
+
+/// "battery: positive in 12 of 15 reviews", in the aspect's language.
+fn summary_line(aspect: &str, positive: bool, count: usize, reviews: usize) -> String {
+    let m = &Language::of_text(aspect).messages().reviews;
+    let polarity = if positive { &m.positive } else { &m.negative };
+    fill(
+        &m.summary,
+        &[
+            ("aspect", aspect),
+            ("polarity", polarity),
+            ("count", &count.to_string()),
+            ("reviews", &reviews.to_string()),
+        ],
+    )
+}
+
+/// The `aspects` that `sentence` mentions (as whole words), in `aspects` order.
+pub fn mentioned_aspects(sentence: &str, aspects: &[String]) -> Vec<String> {
+    let words = tokens(sentence);
+    aspects
+        .iter()
+        .filter(|a| mention_at(&words, a).is_some())
+        .cloned()
+        .collect()
 }
 
 /// Index of the first token of `aspect` in `tokens`.
@@ -221,7 +248,7 @@ fn sentence_evidence(
     positive: usize,
     window: usize,
 ) -> Result<SentenceEvidence> {
-    let features = TextFeatures::new(text);
+    let features = request_features(text);
     let score = move |_: &Mask, e: &[f32]| {
         let p = head.predict_proba(e)[positive];
         vec![if majority_positive { p } else { 1.0 - p }]

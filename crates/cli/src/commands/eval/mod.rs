@@ -43,6 +43,8 @@ pub enum Part {
     Plausibility,
     /// Ranking quality of the three rankers.
     Ranking,
+    /// Chinese ranking, scene accuracy and review aspects.
+    Chinese,
 }
 
 /// A focused evaluation.
@@ -83,6 +85,13 @@ pub struct EvalArgs {
         default_value = "../shared/data/eraser-movies"
     )]
     eraser: PathBuf,
+    /// Chinese shopping reviews (the CSV the aspect labels refer to).
+    #[arg(
+        long,
+        value_name = "CSV",
+        default_value = "../shared/data/chinese-shopping-reviews/online_shopping_10_cats.csv"
+    )]
+    zh_reviews: PathBuf,
     /// A sentiment head (from `daogou train`) instead of training one on SST.
     #[arg(long, value_name = "HEAD.json")]
     head: Option<PathBuf>,
@@ -116,6 +125,7 @@ impl EvalArgs {
                 Part::Sentiment => settings.sentences = 0,
                 Part::Plausibility => settings.plausibility_docs = 0,
                 Part::Ranking => settings.ranking = false,
+                Part::Chinese => settings.chinese = false,
             }
         }
         settings
@@ -139,6 +149,7 @@ impl EvalArgs {
             qrels: Some(qrels),
             head,
             ranker: None,
+            zh_reviews: Some(self.zh_reviews.clone()),
         })
     }
 }
