@@ -44,6 +44,9 @@ REVIEW_ASPECTS = [
     ("hood", 5, 1, 'The hood <b onmouseover="window.__xss=5">fits</b> a helmet.'),
     ("waterproof", 9, 2, REVIEW_QUOTE),
 ]
+# A Chinese request: the page follows its language, and its words are words, not characters.
+CHINESE_REQUEST = "送女朋友的生日礼物 300元以内"
+CHINESE_WORDS = {"送", "女朋友", "生日礼物"}
 # Six descriptive words: with a budget of 10 evaluations SHAP must fall back.
 BUDGET_REQUEST = "warm waterproof breathable hiking jacket with hood"
 
@@ -317,6 +320,65 @@ def check_budget_fallback(driver, budget_url, timeout):
     check(coloured >= 3, "the words are coloured by the method it fell back to")
 
 
+def check_chinese(driver, timeout):
+    """A Chinese request turns the page Chinese; its words, filter and sentence are
+    Chinese words; the switch turns the page back to English."""
+    driver.click("label[for=m-shap]")
+    submit(driver, CHINESE_REQUEST, timeout)
+    driver.wait(
+        "return document.documentElement.lang === 'zh-CN';", "the page to turn Chinese", 20
+    )
+    facts = driver.js(
+        """
+        const first = document.querySelector('article.product');
+        return {
+          words: [...first.querySelectorAll('.word')].map(w => ({
+            text: w.querySelector('.word-text').textContent,
+            coloured: Boolean(w.style.background && w.title),
+          })),
+          filters: [...first.querySelectorAll('.filter .filter-label')].map(f => f.textContent),
+          marks: [...document.querySelectorAll('article.product mark.match')]
+            .map(m => m.textContent),
+          sentence: first.querySelector('.narrative').textContent,
+          title: document.querySelector('.results-title').textContent,
+          ask: document.querySelector('label[for=request]').textContent,
+          scene: document.querySelector('.scene-name')?.textContent || '',
+          price: first.querySelector('.price').textContent,
+        };
+        """
+    )
+    print(f"  chinese: {json.dumps(facts, ensure_ascii=False)}")
+    words = {w["text"] for w in facts["words"]}
+    coloured = {w["text"] for w in facts["words"] if w["coloured"]}
+    check(words == CHINESE_WORDS | {"的"}, f"the request is shown as words: {sorted(words)}")
+    check(coloured == CHINESE_WORDS, "every Chinese word but 的 is coloured by its attribution")
+    check(any("¥300" in f and "以内" in f for f in facts["filters"]), "the budget is a Chinese filter")
+    check(facts["sentence"].startswith("推荐理由："), "the explanation sentence is Chinese")
+    quoted = [part.split("”")[0] for part in facts["sentence"].split("“")[1:]]
+    check(
+        all(len(q) > 1 or q in CHINESE_WORDS for q in quoted),
+        f"the sentence quotes words, never stray characters: {quoted}",
+    )
+    check(len(facts["marks"]) >= 1, "matched words are highlighted in the product text")
+    check(facts["ask"] == "您想买什么？" and "找到" in facts["title"], "the page strings are Chinese")
+    check(facts["price"].startswith("¥") and ".00" not in facts["price"], "yuan are shown the Chinese way")
+    check(any("\u4e00" <= c <= "\u9fff" for c in facts["scene"]), "the scene is named in Chinese")
+
+    driver.click("#language")
+    driver.wait("return document.documentElement.lang === 'en';", "the switch to English", 20)
+    english = driver.js(
+        "return { ask: document.querySelector('label[for=request]').textContent,"
+        " title: document.querySelector('.results-title').textContent,"
+        " button: document.querySelector('#language').textContent };"
+    )
+    check(
+        english["ask"] == "What are you looking for?"
+        and "products for" in english["title"]
+        and english["button"] == "中文",
+        f"the switch turns the page English: {english}",
+    )
+
+
 def check(condition, message):
     if not condition:
         raise Failure(message)
@@ -417,6 +479,7 @@ def run(driver, args):
     )
     check(lime >= 3, "switching to LIME re-explains the words")
 
+    check_chinese(driver, timeout)
     check_budget_fallback(driver, args.budget_url, timeout)
 
 

@@ -244,9 +244,18 @@ mod tests {
     /// The `{name}` placeholders of every template in a JSON section, by key.
     fn placeholders(table: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
         let mut out = BTreeMap::new();
-        for section in ["narration", "constraints", "notices", "reviews"] {
+        for section in [
+            "narration",
+            "constraints",
+            "notices",
+            "reviews",
+            "cli",
+            "page",
+        ] {
             for (key, value) in table[section].as_object().expect("section") {
-                let text = value.as_str().expect("a template is a string");
+                let Some(text) = value.as_str() else {
+                    continue;
+                };
                 let names = text
                     .split('{')
                     .skip(1)

@@ -6,7 +6,8 @@ use crate::text::{self, Weight};
 
 /// Font stack of all chart text: the embedded face first, then look-alikes with
 /// similar widths for viewers that do not have it.
-pub(crate) const FONT_FAMILY: &str = "DejaVu Sans, Verdana, Geneva, sans-serif";
+pub(crate) const FONT_FAMILY: &str = "DejaVu Sans, Verdana, Geneva, WenQuanYi Micro Hei, \
+                                      PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif";
 /// Default text colour.
 pub(crate) const INK: &str = "#222222";
 /// Colour of secondary text (ticks, notes).

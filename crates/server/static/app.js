@@ -6,12 +6,27 @@
 (() => {
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
-  const EXAMPLES = [
-    'warm waterproof jacket for hiking under 200 dollars',
-    'a gift for my mom who loves gardening',
-    'cheap wireless earbuds for running',
-    'quiet coffee grinder for a small kitchen',
-  ];
+  // The page's strings come from GET /api/messages: the same message tables (one per
+  // language) the server writes its sentences from. The language is the one the shopper
+  // chose with the switch, else the language of the last request, else the browser's.
+  let strings = null;
+  let categories = {};
+  let language = 'en';
+  const LANGUAGE_KEY = 'daogou-language';
+  const chosenLanguage = () => {
+    try {
+      return window.localStorage.getItem(LANGUAGE_KEY);
+    } catch (_) {
+      return null;
+    }
+  };
+
+  /** The string `key` in the page's language, `{name}` placeholders filled from `vars`. */
+  function tr(key, vars = {}) {
+    let text = strings && typeof strings[key] === 'string' ? strings[key] : key;
+    for (const [name, value] of Object.entries(vars)) text = text.split(`{${name}}`).join(String(value));
+    return text;
+  }
 
   /** Explanation method names the server reports, per method the page asks for. */
   const METHOD_IDS = {
@@ -21,13 +36,7 @@
     attention: ['attention'],
     occlusion: ['occlusion'],
   };
-  const METHOD_TEXT = {
-    shap: 'Shapley values of the word-dependent score (semantic + keyword)',
-    lime: 'LIME weights of the word-dependent score (semantic + keyword)',
-    integrated_gradients: 'Integrated Gradients of the semantic match',
-    attention: 'attention rollout from [CLS] (the same for every product)',
-    occlusion: 'score drop when the word is left out (semantic + keyword)',
-  };
+  const methodText = (method) => tr(`method_${method}`);
 
   // Diverging scale: blue (lowers the score) – neutral – orange-red (raises it).
   const NEUTRAL = [246, 247, 249];
@@ -66,7 +75,6 @@
   const range = (n) => Array.from({ length: n }, (_, i) => i);
   const signed = (v, digits = 3) => (v >= 0 ? '+' : '−') + Math.abs(v).toFixed(digits);
   const percent = (p) => `${Math.round(p * 100)}%`;
-  const quoted = (words) => words.map((w) => `“${w}”`).join(' and ');
 
   function mix(a, b, t) {
     return a.map((x, i) => Math.round(x + (b[i] - x) * t));
@@ -80,11 +88,19 @@
     return { background: rgb(colour), text: t > 0.55 ? '#ffffff' : '#1b2330' };
   }
 
+  /** A price as the page's language writes it (whole yuan without decimals in Chinese). */
   function formatPrice(price) {
-    if (!price) return 'no price';
+    if (!price) return tr('no_price');
+    const chinese = language === 'zh-CN';
+    const whole = Math.round(price.amount * 100) % 100 === 0;
+    const digits = chinese && price.currency === 'CNY' && whole ? 0 : 2;
     try {
-      return new Intl.NumberFormat('en-US', { style: 'currency', currency: price.currency })
-        .format(price.amount);
+      return new Intl.NumberFormat(chinese ? 'zh-CN' : 'en-US', {
+        style: 'currency',
+        currency: price.currency,
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      }).format(price.amount);
     } catch (_) {
       return `${price.amount} ${price.currency}`;
     }
@@ -150,28 +166,93 @@
     return data;
   }
 
+  // ---------- language ----------
+
+  /** Loads the strings of `wanted` (a tag; null: the browser's language) and redraws. */
+  async function loadStrings(wanted) {
+    const data = await api(wanted ? `/api/messages?lang=${encodeURIComponent(wanted)}` : '/api/messages');
+    strings = data.page;
+    categories = data.categories;
+    language = data.language;
+    applyStrings();
+  }
+
+  /** Puts the strings into the static page and redraws what is shown. */
+  function applyStrings() {
+    document.documentElement.lang = tr('html_lang');
+    document.title = `daogou 导购 · ${tr('tagline')}`;
+    for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = tr(node.dataset.i18n);
+    for (const node of document.querySelectorAll('[data-i18n-placeholder]')) {
+      node.placeholder = tr(node.dataset.i18nPlaceholder);
+    }
+    for (const node of document.querySelectorAll('[data-i18n-title]')) {
+      node.title = tr(node.dataset.i18nTitle);
+    }
+    const examples = $('#examples');
+    examples.replaceChildren(
+      el('span', { class: 'examples-label', text: tr('try') }),
+      ...(strings.examples || []).map((example) => el('button', {
+        type: 'button',
+        class: 'chip',
+        text: example,
+        onclick: () => {
+          $('#request').value = example;
+          submit();
+        },
+      })),
+    );
+    showHealth();
+    setBusy(false);
+    if (lastAnswer) render(lastAnswer.answer, lastAnswer.method);
+  }
+
+  function switchLanguage() {
+    const next = language === 'zh-CN' ? 'en' : 'zh-CN';
+    try {
+      window.localStorage.setItem(LANGUAGE_KEY, next);
+    } catch (_) {
+      // Without storage the choice lasts until the page is reloaded.
+    }
+    loadStrings(next).catch((error) => showError(error.message));
+  }
+
   // ---------- health ----------
 
   let ready = false;
+  let health = { state: 'connecting' };
+
+  function showHealth() {
+    const pill = $('#health');
+    const looks = {
+      connecting: ['pill pill-muted', tr('connecting')],
+      ok: ['pill pill-ok', tr('ready', { products: health.products })],
+      loading: ['pill pill-loading', tr('model_loading')],
+      failed: ['pill pill-error', tr('model_failed')],
+      unreachable: ['pill pill-error', tr('unreachable')],
+    }[health.state];
+    [pill.className, pill.textContent] = looks;
+  }
 
   async function pollHealth() {
-    const pill = $('#health');
     try {
-      const health = await api('/api/health');
-      if (health.status === 'ok') {
+      if (!strings) await loadStrings(chosenLanguage());
+      const answer = await api('/api/health');
+      if (answer.status === 'ok') {
         ready = true;
-        pill.className = 'pill pill-ok';
-        pill.textContent = `Ready · ${health.products} products`;
+        health = { state: 'ok', products: answer.products };
+        showHealth();
         setBusy(false);
         return;
       }
-      pill.className = 'pill pill-loading';
-      pill.textContent = 'Model loading…';
+      health = { state: 'loading' };
     } catch (error) {
-      pill.className = 'pill pill-error';
-      pill.textContent = error.status === 503 ? 'Model failed to load' : 'Server unreachable';
-      if (error.status === 503) return;
+      health = { state: error.status === 503 ? 'failed' : 'unreachable' };
+      if (error.status === 503) {
+        showHealth();
+        return;
+      }
     }
+    showHealth();
     window.setTimeout(pollHealth, 1000);
   }
 
@@ -186,7 +267,7 @@
     $('#busy').hidden = !busy;
     const button = $('#submit');
     button.disabled = busy || !ready;
-    button.textContent = ready ? (busy ? 'Working…' : 'Recommend') : 'Loading model…';
+    button.textContent = ready ? tr(busy ? 'working' : 'recommend') : tr('loading_model');
   }
 
   function showError(message) {
@@ -212,7 +293,8 @@
         explain,
       });
       lastAnswer = { answer, method };
-      render(answer, method);
+      if (!chosenLanguage() && answer.language !== language) await loadStrings(answer.language);
+      else render(answer, method);
     } catch (error) {
       showError(error.message);
     } finally {
@@ -251,8 +333,8 @@
       el('h2', {
         class: 'results-title',
         text: answer.items.length === 0
-          ? `No products for “${answer.request}”`
-          : `${answer.items.length} products for “${answer.request}”`,
+          ? tr('results_none', { request: answer.request })
+          : tr('results', { count: answer.items.length, request: answer.request }),
       }),
       ...answer.items.map((item, i) => productCard(answer, item, explanations[i], {
         method, maxAbs, maxContribution,
@@ -262,7 +344,7 @@
 
   function renderSummary(answer) {
     const summary = $('#summary');
-    const sceneCard = el('div', { class: 'card' }, [el('h2', { text: 'Scene' })]);
+    const sceneCard = el('div', { class: 'card' }, [el('h2', { text: tr('scene') })]);
     const scene = answer.scene;
     if (scene && scene.scene) {
       sceneCard.append(el('div', {}, [
@@ -271,7 +353,7 @@
       ]));
     } else if (scene) {
       sceneCard.append(el('div', {}, [
-        el('span', { class: 'scene-name', text: 'None of these' }),
+        el('span', { class: 'scene-name', text: tr('scene_none') }),
         el('span', { class: 'scene-prob', text: percent(scene.none_probability) }),
       ]));
     }
@@ -295,19 +377,21 @@
     if (answer.counterfactual) {
       const cf = answer.counterfactual;
       insights.append(el('div', { class: 'counterfactual' }, [
-        el('b', { text: 'What would change the top pick: ' }),
-        `without ${quoted(cf.removed)}, the first product would be `,
-        el('b', { text: cf.new_top_title }),
-        '.',
+        el('b', { text: tr('counterfactual') }),
+        cf.sentence,
       ]));
     }
     const s = answer.stats;
     insights.append(el('div', {
       class: 'stats',
-      text: `${s.candidates} candidates · ${s.model_evals} model evaluations · `
-        + `retrieval ${Math.round(s.retrieval_ms)} ms · explanations ${Math.round(s.explain_ms)} ms`,
+      text: tr('stats', {
+        candidates: s.candidates,
+        evals: s.model_evals,
+        retrieval: Math.round(s.retrieval_ms),
+        explain: Math.round(s.explain_ms),
+      }),
     }));
-    const insightCard = el('div', { class: 'card' }, [el('h2', { text: 'About this answer' }), insights]);
+    const insightCard = el('div', { class: 'card' }, [el('h2', { text: tr('about') }), insights]);
     summary.replaceChildren(sceneCard, insightCard);
     summary.hidden = false;
   }
@@ -328,27 +412,28 @@
     const fallback = sample && sample.fallback
       ? el('div', {
         class: 'alert alert-warn fallback-note',
-        text: `Cheaper explanation: the server's evaluation budget did not allow ${method}; `
-          + `${sample.fallback}`,
+        text: tr('fallback', { method, why: sample.fallback }),
       })
       : null;
     legend.replaceChildren(
       el('div', { class: 'legend-item' }, [
         el('div', { class: 'legend-scale' }, [bar, el('div', { class: 'legend-ticks' }, ticks)]),
         el('div', {}, [
-          el('div', { class: 'legend-title', text: `Word attribution: ${methodName}` }),
-          el('div', { text: positiveOnly ? METHOD_TEXT[method]
-            : `${(sample && sample.fallback && METHOD_TEXT[sample.method]) || METHOD_TEXT[method]}`
-              + '; red raises the score, blue lowers it' }),
+          el('div', { class: 'legend-title', text: tr('word_attribution', { method: methodName }) }),
+          el('div', { text: positiveOnly ? methodText(method)
+            : `${(sample && sample.fallback && strings[`method_${sample.method}`]
+              && methodText(sample.method)) || methodText(method)}${tr('colours')}` }),
         ]),
       ]),
       el('div', { class: 'legend-item' }, [
-        el('span', { class: 'filter' }, [el('span', { class: 'filter-text', text: 'under 100' })]),
-        el('span', { text: 'filter: applied before ranking, not scored' }),
+        el('span', { class: 'filter' }, [
+          el('span', { class: 'filter-text', text: tr('legend_filter_example') }),
+        ]),
+        el('span', { text: tr('legend_filter') }),
       ]),
       el('div', { class: 'legend-item' }, [
-        el('mark', { class: 'match', text: 'word' }),
-        el('span', { text: 'product word matching your request' }),
+        el('mark', { class: 'match', text: tr('legend_match_example') }),
+        el('span', { text: tr('legend_match') }),
       ]),
       ...(fallback ? [fallback] : []),
     );
@@ -373,7 +458,7 @@
         }
         node.append(el('span', {
           class: 'filter',
-          title: `Filter ${word.constraint}: applied before ranking, not scored`,
+          title: tr('filter_title', { constraint: word.constraint }),
         }, [
           el('span', { class: 'filter-text', text: text.slice(start, end) }),
           el('span', { class: 'filter-label', text: word.constraint }),
@@ -405,16 +490,16 @@
       const share = maxContribution > 0 ? Math.abs(c.contribution) / maxContribution : 0;
       fill.style.width = `${Math.max(0.5, share * 100)}%`;
       const how = c.weight == null
-        ? `value ${Number.isFinite(c.value) ? c.value.toFixed(3) : 'missing'}, TreeSHAP contribution`
-        : `value ${c.value.toFixed(3)} × weight ${c.weight.toFixed(2)}`;
+        ? tr('learned_value', { value: Number.isFinite(c.value) ? c.value.toFixed(3) : tr('missing') })
+        : tr('weighted_value', { value: c.value.toFixed(3), weight: c.weight.toFixed(2) });
       return el('div', { class: 'bar-row', title: `${c.name}: ${how}` }, [
         el('span', { class: 'bar-name', text: c.name }),
         el('div', { class: 'track' }, [fill]),
         el('span', { class: 'bar-value', text: signed(c.contribution) }),
       ]);
     });
-    const base = item.base ? [el('div', { class: 'bar-row', title: 'the learned ranker\'s expected score' }, [
-      el('span', { class: 'bar-name', text: 'base' }),
+    const base = item.base ? [el('div', { class: 'bar-row', title: tr('base_title') }, [
+      el('span', { class: 'bar-name', text: tr('base') }),
       el('div', { class: 'track' }),
       el('span', { class: 'bar-value', text: signed(item.base) }),
     ])] : [];
@@ -422,7 +507,7 @@
       ...base,
       ...rows,
       el('div', { class: 'bar-total' }, [
-        el('span', { text: 'Score' }),
+        el('span', { text: tr('score_total') }),
         el('span', { text: item.score.toFixed(3) }),
       ]),
     ]);
@@ -435,11 +520,11 @@
       class: a.asked ? 'review-aspect review-asked' : 'review-aspect',
     }, [
       el('span', { class: 'review-summary', text: a.summary }),
-      a.asked ? el('span', { class: 'review-badge', text: 'you asked' }) : null,
+      a.asked ? el('span', { class: 'review-badge', text: tr('you_asked') }) : null,
       ...a.evidence.slice(0, 1).map((e) => el('q', { class: 'review-quote', text: e.text })),
     ]));
     return el('div', { class: 'reviews' }, [
-      el('h3', { text: `What reviewers say (${reviews.reviews} reviews)` }),
+      el('h3', { text: tr('reviewers_say', { reviews: reviews.reviews }) }),
       el('ul', { class: 'review-list' }, rows),
     ]);
   }
@@ -448,42 +533,42 @@
     const p = item.product;
     const matchesIn = (field) => item.matches.filter((m) => m.field === field)
       .map((m) => m.span);
-    const meta = [p.brand, p.category].filter(Boolean);
+    const meta = [p.brand, p.category && (categories[p.category] || p.category)].filter(Boolean);
     const metaNode = el('div', { class: 'product-meta' });
     meta.forEach((m, i) => {
       if (i > 0) metaNode.append(el('span', { class: 'dot', text: '·' }));
       metaNode.append(m);
     });
     const head = el('div', { class: 'product-head' }, [
-      el('div', { class: 'rank', text: String(item.rank), 'aria-label': `rank ${item.rank}` }),
+      el('div', { class: 'rank', text: String(item.rank), 'aria-label': tr('rank', { rank: item.rank }) }),
       el('div', {}, [highlighted('h2', 'product-title', p.title, matchesIn('title')), metaNode]),
       el('div', { class: 'price-box' }, [
         el('div', { class: 'price', text: formatPrice(p.price) }),
-        el('div', { class: 'score', text: `score ${item.score.toFixed(3)}` }),
+        el('div', { class: 'score', text: tr('score', { score: item.score.toFixed(3) }) }),
         item.strength ? el('div', {
           class: `strength strength-${item.strength}`,
-          text: `${item.strength} match`,
+          text: tr(`strength_${item.strength}`),
         }) : null,
       ]),
     ]);
 
     const why = el('div', {}, [
       el('div', { class: 'section' }, [
-        el('h3', { text: 'Your request, word by word' }),
+        el('h3', { text: tr('your_request') }),
         requestWords(answer, explanation, scale.maxAbs),
         explanation ? null : el('div', {
           class: 'section-note',
-          text: 'No word attributions: the request has only filters.',
+          text: tr('filters_only'),
         }),
       ]),
       p.description ? el('div', { class: 'section' }, [
-        el('h3', { text: 'Product description' }),
+        el('h3', { text: tr('description') }),
         highlighted('p', 'product-text', p.description, matchesIn('description')),
       ]) : null,
     ]);
     const parts = el('div', {}, [
       el('div', { class: 'section' }, [
-        el('h3', { text: 'Score components' }),
+        el('h3', { text: tr('components') }),
         componentBars(item, scale.maxContribution),
       ]),
     ]);
@@ -500,7 +585,7 @@
         type: 'button',
         class: 'btn btn-ghost attention-toggle',
         'aria-expanded': 'false',
-        text: 'Show attention heatmap',
+        text: tr('show_attention'),
       });
       button.addEventListener('click', () => {
         if (!panel) {
@@ -510,7 +595,7 @@
           panel.hidden = !panel.hidden;
         }
         const open = !panel.hidden;
-        button.textContent = open ? 'Hide attention heatmap' : 'Show attention heatmap';
+        button.textContent = tr(open ? 'hide_attention' : 'show_attention');
         button.setAttribute('aria-expanded', String(open));
       });
       parts.append(el('div', { class: 'actions' }, [button]));
@@ -534,12 +619,12 @@
   function attentionPanel(attention) {
     const layers = attention.maps.length;
     const heads = attention.maps[0].length;
-    const layerSelect = el('select', { 'aria-label': 'Layer', class: 'layer-select' },
-      range(layers).map((l) => el('option', { value: l, text: `Layer ${l + 1}` })));
+    const layerSelect = el('select', { 'aria-label': tr('layer'), class: 'layer-select' },
+      range(layers).map((l) => el('option', { value: l, text: tr('layer_n', { n: l + 1 }) })));
     layerSelect.value = String(layers - 1);
-    const headSelect = el('select', { 'aria-label': 'Head', class: 'head-select' }, [
-      el('option', { value: 'mean', text: 'Mean of heads' }),
-      ...range(heads).map((h) => el('option', { value: h, text: `Head ${h + 1}` })),
+    const headSelect = el('select', { 'aria-label': tr('head'), class: 'head-select' }, [
+      el('option', { value: 'mean', text: tr('mean_heads') }),
+      ...range(heads).map((h) => el('option', { value: h, text: tr('head_n', { n: h + 1 }) })),
     ]);
     const figure = el('div', { class: 'heatmap' });
     const draw = () => {
@@ -550,14 +635,13 @@
     headSelect.addEventListener('change', draw);
     draw();
     return el('div', { class: 'attention' }, [
-      el('h3', { text: 'Attention of your request in the encoder' }),
+      el('h3', { text: tr('attention_title') }),
       el('div', { class: 'attention-controls' }, [
         layerSelect,
         headSelect,
         el('span', {
           class: 'section-note',
-          text: 'Rows: the token attending (query); columns: the token attended to (key). '
-            + 'The same for every product: it is the request\'s own attention.',
+          text: tr('attention_note'),
         }),
       ]),
       figure,
@@ -578,7 +662,7 @@
     for (const row of matrix) for (const v of row) max = Math.max(max, v);
     const root = svg('svg', {
       width, height, viewBox: `0 0 ${width} ${height}`, role: 'img',
-      'aria-label': 'attention heatmap',
+      'aria-label': tr('heatmap'),
     });
     const grid = svg('g', { transform: `translate(${left}, ${top})` });
     matrix.forEach((row, q) => {
@@ -633,19 +717,8 @@
   // ---------- start ----------
 
   function start() {
-    const examples = $('#examples');
-    for (const example of EXAMPLES) {
-      examples.append(el('button', {
-        type: 'button',
-        class: 'chip',
-        text: example,
-        onclick: () => {
-          $('#request').value = example;
-          submit();
-        },
-      }));
-    }
     $('#search-form').addEventListener('submit', submit);
+    $('#language').addEventListener('click', switchLanguage);
     for (const radio of document.querySelectorAll('input[name="method"]')) {
       radio.addEventListener('change', () => {
         if (lastAnswer && $('#request').value.trim() === lastAnswer.answer.request) submit();

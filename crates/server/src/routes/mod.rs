@@ -54,6 +54,7 @@ pub(crate) fn registered(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(page::index))
         .routes(routes!(page::css))
         .routes(routes!(page::js))
+        .routes(routes!(page::messages))
         .routes(routes!(system::health))
         .routes(routes!(system::metrics))
         .routes(routes!(system::openapi))

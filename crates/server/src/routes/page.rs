@@ -1,7 +1,18 @@
 //! The web page: HTML, CSS and JavaScript embedded in the binary (no CDN, no build step).
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
+use axum::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use axum::Json;
+use daogou_guide::Language;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ErrorBody};
 
 const INDEX_HTML: &str = include_str!("../../static/index.html");
 const APP_CSS: &str = include_str!("../../static/app.css");
@@ -53,6 +64,75 @@ pub async fn css() -> impl IntoResponse {
 )]
 pub async fn js() -> impl IntoResponse {
     asset("text/javascript; charset=utf-8", APP_JS)
+}
+
+/// Which language the page wants its strings in.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MessagesQuery {
+    /// `en` or `zh-CN` (any `en…` or `zh…` tag); without it, the best of the
+    /// `Accept-Language` header, else English.
+    #[param(min_length = 1, max_length = 35)]
+    lang: Option<String>,
+}
+
+/// The page's strings in one language, from the message table the guide answers from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageMessages {
+    /// The language of the strings.
+    pub language: Language,
+    /// Every language offered.
+    pub languages: Vec<Language>,
+    /// The page's strings by key (`{name}` placeholders are filled by the page).
+    #[schema(value_type = Object)]
+    pub page: serde_json::Value,
+    /// Display names of catalog categories.
+    pub categories: BTreeMap<String, String>,
+}
+
+/// The page's strings, in the language asked for or the browser's.
+#[utoipa::path(
+    get,
+    path = "/api/messages",
+    tag = "page",
+    params(MessagesQuery),
+    responses(
+        (status = 200, description = "The page's strings", body = PageMessages),
+        (status = 400, description = "An unknown language or parameter", body = ErrorBody),
+    ),
+)]
+pub async fn messages(
+    query: Result<Query<MessagesQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<PageMessages>, ApiError> {
+    let Query(query) = query.map_err(|rejection| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{}; the one parameter is lang", rejection.body_text()),
+        )
+    })?;
+    let language = match query.lang.as_deref() {
+        Some(tag) => Language::from_tag(tag).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("unknown language {tag:?}: use en or zh-CN"),
+            )
+        })?,
+        None => headers
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|h| h.to_str().ok())
+            .and_then(Language::from_accept_language)
+            .unwrap_or_default(),
+    };
+    let table: serde_json::Value = serde_json::from_str(language.table_json())
+        .map_err(|_| ApiError::internal("parsing the message table"))?;
+    Ok(Json(PageMessages {
+        language,
+        languages: Language::ALL.to_vec(),
+        page: table["page"].clone(),
+        categories: language.messages().categories.clone(),
+    }))
 }
 
 #[cfg(test)]
