@@ -167,6 +167,19 @@ pub struct CalibrationReport {
     pub ece: f64,
     /// Number of labelled requests.
     pub examples: usize,
+    /// Leave-one-out accuracy of the examples in each language.
+    pub by_language: Vec<LanguageAccuracy>,
+}
+
+/// Leave-one-out accuracy of the scene examples in one language.
+#[derive(Debug, Clone, Serialize)]
+pub struct LanguageAccuracy {
+    /// The examples' language.
+    pub language: Language,
+    /// How many there are.
+    pub examples: usize,
+    /// The share recognised.
+    pub accuracy: f64,
 }
 
 /// Recognises scenes with a loaded encoder.
@@ -354,8 +367,13 @@ impl SceneRecognizer {
         let n = self.config.scenes.len();
         // (similarities, true label) with label n meaning "none".
         let mut labelled: Vec<(Vec<f64>, usize)> = Vec::new();
-        for (s, v, _) in self.prototypes.iter().filter(|(_, _, e)| e.is_some()) {
+        let mut languages: Vec<Language> = Vec::new();
+        for (s, v, e) in &self.prototypes {
+            let Some(example) = e.and_then(|e| self.config.scenes[*s].examples.get(e)) else {
+                continue;
+            };
             labelled.push((self.similarities(v, Some((*s, v))), *s));
+            languages.push(Language::of_text(example));
         }
         let none: Vec<&str> = self
             .config
@@ -363,8 +381,13 @@ impl SceneRecognizer {
             .iter()
             .map(String::as_str)
             .collect();
-        for v in encoder.embed_with_prompt(QUERY, &none)? {
+        for (v, text) in encoder
+            .embed_with_prompt(QUERY, &none)?
+            .into_iter()
+            .zip(&none)
+        {
             labelled.push((self.similarities(&v, None), n));
+            languages.push(Language::of_text(text));
         }
         if labelled.is_empty() {
             return Err(GuideError::InvalidConfig(
@@ -394,8 +417,9 @@ impl SceneRecognizer {
             }
         }
         let mut correct = 0usize;
+        let mut by_language: Vec<LanguageAccuracy> = Vec::new();
         let mut bins = [(0usize, 0.0f64, 0usize); 10];
-        for (sims, label) in &labelled {
+        for ((sims, label), &language) in labelled.iter().zip(&languages) {
             let probs = Self::probabilities(sims, best);
             let (argmax, &confidence) = probs
                 .iter()
@@ -404,6 +428,20 @@ impl SceneRecognizer {
                 .context("no probabilities")?;
             let hit = usize::from(argmax == *label);
             correct += hit;
+            let entry = match by_language.iter_mut().position(|l| l.language == language) {
+                Some(i) => &mut by_language[i],
+                None => {
+                    by_language.push(LanguageAccuracy {
+                        language,
+                        examples: 0,
+                        accuracy: 0.0,
+                    });
+                    by_language.last_mut().context("just pushed")?
+                }
+            };
+            // Running mean of hits.
+            entry.examples += 1;
+            entry.accuracy += (hit as f64 - entry.accuracy) / entry.examples as f64;
             let bin = ((confidence * 10.0) as usize).min(9);
             bins[bin].0 += 1;
             bins[bin].1 += confidence;
@@ -424,6 +462,7 @@ impl SceneRecognizer {
             nll: best_nll,
             ece,
             examples: labelled.len(),
+            by_language,
         })
     }
 }

@@ -102,7 +102,7 @@ fn chinese_requests_match_chinese_products() {
     assert_eq!(hits[0].id, "c2");
     let terms: Vec<&str> = hits[0].matched.iter().map(|m| m.term.as_str()).collect();
     assert!(
-        terms.contains(&"女朋") && terms.contains(&"礼物"),
+        terms.contains(&"女朋友") && terms.contains(&"礼物"),
         "{terms:?}"
     );
     assert_eq!(index.search("防水外套", 3).unwrap()[0].id, "c1");

@@ -38,6 +38,14 @@ pub fn run(args: SceneArgs, paths: &Paths) -> Result<()> {
                 report.nll,
                 report.ece
             );
+            for l in &report.by_language {
+                println!(
+                    "  {}: {:.1}% of {} examples",
+                    l.language.tag(),
+                    l.accuracy * 100.0,
+                    l.examples
+                );
+            }
         }
         return Ok(());
     }

