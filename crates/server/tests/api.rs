@@ -833,6 +833,43 @@ fn the_page_and_its_assets_are_served() {
         .starts_with("text/css"));
 }
 
+#[test]
+fn the_page_strings_come_in_the_language_asked_for_or_the_browsers() {
+    let server = Server::start(AppState::new(Settings::default(), no_loader()));
+    let english = server.get("/api/messages");
+    assert_eq!(english.status, 200);
+    assert_eq!(english.json["language"], "en");
+    assert_eq!(english.json["page"]["recommend"], "Recommend");
+    let chinese = server.get("/api/messages?lang=zh");
+    assert_eq!(chinese.json["language"], "zh-CN");
+    assert_eq!(chinese.json["page"]["recommend"], "推荐");
+    assert_eq!(chinese.json["categories"]["Gifts"], "礼品");
+    let browser = server.send(
+        "GET",
+        "/api/messages",
+        &[("Accept-Language", "fr-FR, zh-CN;q=0.8, en;q=0.5")],
+        None,
+    );
+    assert_eq!(browser.json["language"], "zh-CN");
+    // Both tables have the same keys, so the page never shows a key for a string.
+    let keys = |answer: &Answer| -> Vec<String> {
+        let mut keys: Vec<String> = answer.json["page"]
+            .as_object()
+            .expect("page")
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&english), keys(&chinese));
+    for bad in ["/api/messages?lang=fr", "/api/messages?language=zh"] {
+        let answer = server.get(bad);
+        assert_eq!(answer.status, 400, "{bad}");
+        assert!(answer.json["error"].is_string(), "{bad}");
+    }
+}
+
 /// Headers of a JSON request with the API key.
 const KEYED_JSON: [(&str, &str); 2] = [("Content-Type", "application/json"), ("X-Api-Key", KEY)];
 const JSON_ONLY: [(&str, &str); 1] = [("Content-Type", "application/json")];
