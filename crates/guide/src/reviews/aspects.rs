@@ -69,11 +69,13 @@ static STOP_ZH_REVIEWS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 static OPINION_ZH: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| parse_word_list(include_str!("../../data/words/opinion_zh.txt")).collect());
 
-/// A word of a sentence; a Chinese word knows whether jieba tags it as a noun.
+/// A word of a sentence; a Chinese word knows whether it stands where an aspect does.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Token {
     pub(super) text: String,
-    /// Tagged `n`, `nz`, `ng` or `vn` (Chinese words only; always false otherwise).
+    /// A Chinese word jieba tags as a noun (`n`, `nz`, `ng`, `vn`), or a verb (or a word
+    /// mistaken for a name, `nr`) followed by an adverb or adjective: the topic of a comment
+    /// (做工 精细, 搭建 方便, 续航 很 长); always false for other scripts.
     noun: bool,
 }
 
@@ -89,14 +91,17 @@ pub(super) fn tagged_tokens(sentence: &str) -> Vec<Token> {
             .unwrap_or(rest.len());
         let (chunk, tail) = rest.split_at(end);
         if cjk_run {
-            out.extend(
-                segment::tagged_words(chunk)
-                    .into_iter()
-                    .map(|(range, tag)| Token {
-                        text: chunk[range].to_string(),
-                        noun: matches!(tag.as_str(), "n" | "nz" | "ng" | "vn"),
-                    }),
-            );
+            let tagged = segment::tagged_words(chunk);
+            let comment = |i: usize| {
+                tagged
+                    .get(i)
+                    .is_some_and(|(_, tag)| matches!(tag.as_str(), "d" | "a" | "ad" | "an"))
+            };
+            out.extend(tagged.iter().enumerate().map(|(i, (range, tag))| Token {
+                text: chunk[range.clone()].to_string(),
+                noun: matches!(tag.as_str(), "n" | "nz" | "ng" | "vn")
+                    || (matches!(tag.as_str(), "v" | "nr") && comment(i + 1)),
+            }));
         } else {
             out.extend(
                 chunk
@@ -199,7 +204,9 @@ pub fn extract_aspects(sentences: &[&str], options: &AspectOptions) -> Vec<Aspec
 
 /// `candidates` without the Chinese words of the product's own name (手机 is not an aspect
 /// of a 手机): a Chinese reviewer names the product in most reviews, so it is always
-/// frequent. English names are left alone (Hu & Liu label words such as "player").
+/// frequent. Give the name of the kind of product (a category), not a listing's title,
+/// whose words include features (防水, 降噪). English names are left alone (Hu & Liu
+/// label words such as "player").
 pub fn without_product_words(
     candidates: Vec<AspectCandidate>,
     product: &str,

@@ -55,6 +55,9 @@ pub fn page(report: &EvalReport) -> Result<HtmlPage> {
     if let Some(r) = &report.ranking {
         page = page.section(ranking_section(r)?);
     }
+    if let Some(c) = &report.chinese {
+        page = page.section(chinese_section(c)?);
+    }
     if !report.notes.is_empty() {
         let mut notes = Section::new("Notes");
         for note in &report.notes {
@@ -193,6 +196,42 @@ fn plausibility_section(p: &daogou_eval::PlausibilityReport) -> Result<Section> 
         .chart(&bars, "Higher means the scores rank rationale words first.")?
         .paragraph("Cost of one review explanation:")
         .table(tables::cost(&p.cost)))
+}
+
+fn chinese_section(c: &daogou_eval::ChineseReport) -> Result<Section> {
+    let mut section = Section::new("Chinese")
+        .paragraph(format!(
+            "Ranking: {} Chinese requests judged over the whole demo catalog ({} \
+             judgements, {}), every ranker as above.",
+            c.ranking.queries, c.ranking.judgements, c.ranking.qrels
+        ))
+        .table(tables::ranking(&c.ranking))
+        .table(tables::ranking_paired(&c.ranking))
+        .paragraph(format!(
+            "Scenes: {} hand-labelled Chinese requests, none of them a scene example; a \
+             request is right when its most probable scene (or none) is the label.",
+            c.scenes.requests
+        ))
+        .table(tables::scenes(&c.scenes));
+    if let Some(a) = &c.aspects {
+        let mined: Vec<String> = a
+            .mined
+            .iter()
+            .map(|(category, (reviews, aspects))| {
+                format!("{category} ({reviews} reviews): {}", aspects.join(", "))
+            })
+            .collect();
+        section = section
+            .paragraph(
+                "Review aspects: aspect terms of hand-labelled sentences of real Chinese \
+                 shopping reviews, against the aspects mined from all reviews of the \
+                 sentence's category (a sentence's predicted aspects are the mined ones among \
+                 its words).",
+            )
+            .table(tables::aspects(a))
+            .paragraph(format!("Mined: {}", mined.join("; ")));
+    }
+    Ok(section)
 }
 
 /// The ranking comparison alone as a page (`daogou eval ranking --html`).

@@ -45,6 +45,25 @@ pub fn text(report: &EvalReport) -> String {
         );
         out.push_str(&ranking_text(r));
     }
+    if let Some(c) = &report.chinese {
+        section(
+            &mut out,
+            &format!(
+                "Chinese ranking: {} queries, {}",
+                c.ranking.queries, c.ranking.qrels
+            ),
+        );
+        out.push_str(&ranking_text(&c.ranking));
+        section(
+            &mut out,
+            &format!("Chinese scenes: {} labelled requests", c.scenes.requests),
+        );
+        out.push_str(&render(&tables::scenes(&c.scenes)));
+        if let Some(a) = &c.aspects {
+            section(&mut out, "Chinese review aspects: labelled sentences");
+            out.push_str(&render(&tables::aspects(a)));
+        }
+    }
     for note in &report.notes {
         let _ = writeln!(out, "note: {note}");
     }

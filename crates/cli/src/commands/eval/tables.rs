@@ -1,5 +1,6 @@
 //! The report's numbers as tables, shared by the terminal summary and the HTML page.
 
+use daogou_eval::chinese::{AspectLabelReport, SceneAccuracy, ASPECT_DEVELOPMENT};
 use daogou_eval::{
     EvalReport, Method, PlausibilityReport, RankingComparison, TaskReport, CUTOFF, RANDOM,
     RECALL_DEPTH, TOP_K,
@@ -267,6 +268,55 @@ pub fn ranking_per_query(r: &RankingComparison) -> Table {
             opt(metrics.map(|m| m.ndcg))
         }));
         table = table.row(cells);
+    }
+    table
+}
+
+/// Scene accuracy on the labelled Chinese requests, overall and per label.
+pub fn scenes(a: &SceneAccuracy) -> Table {
+    let mut table = Table::new(["label", "requests", "correct", "accuracy"]);
+    let rows = a
+        .per_label
+        .iter()
+        .map(|(label, &(n, correct))| (label.as_str(), n, correct))
+        .chain(std::iter::once(("all", a.requests, a.correct)));
+    for (label, n, correct) in rows {
+        table = table.row([
+            label.to_string(),
+            n.to_string(),
+            correct.to_string(),
+            num(correct as f64 / n.max(1) as f64),
+        ]);
+    }
+    table
+}
+
+/// Aspect extraction on the labelled Chinese review sentences.
+pub fn aspects(a: &AspectLabelReport) -> Table {
+    let mut table = Table::new([
+        "sentences",
+        "labelled",
+        "predicted",
+        "correct",
+        "precision",
+        "recall",
+        "F1",
+    ]);
+    let development = format!("development ({})", ASPECT_DEVELOPMENT.join(" "));
+    for (name, counts, scores) in [
+        ("all", &a.all, &a.scores[0]),
+        (development.as_str(), &a.development, &a.scores[1]),
+        ("test (the other categories)", &a.test, &a.scores[2]),
+    ] {
+        table = table.row([
+            format!("{} {name}", counts.sentences),
+            counts.labelled.to_string(),
+            counts.predicted.to_string(),
+            counts.hits.to_string(),
+            num(scores.precision),
+            num(scores.recall),
+            num(scores.f1),
+        ]);
     }
     table
 }
