@@ -323,7 +323,15 @@ def check_budget_fallback(driver, budget_url, timeout):
 def check_chinese(driver, timeout):
     """A Chinese request turns the page Chinese; its words, filter and sentence are
     Chinese words; the switch turns the page back to English."""
+    # Choosing SHAP re-asks the shown request: let that answer come first.
     driver.click("label[for=m-shap]")
+    time.sleep(0.5)
+    driver.wait(
+        "return document.querySelector('#busy').hidden"
+        " && !document.querySelector('#submit').disabled;",
+        "the SHAP answer to the previous request",
+        timeout,
+    )
     submit(driver, CHINESE_REQUEST, timeout)
     driver.wait(
         "return document.documentElement.lang === 'zh-CN';", "the page to turn Chinese", 20
