@@ -43,6 +43,7 @@ impl Default for ScoreWeights {
 
 /// Limits that keep one request cheap; over a limit is an error, not a slow answer.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Limits {
     /// Longest request in characters (default 1000).
     pub max_request_chars: usize,
@@ -51,6 +52,10 @@ pub struct Limits {
     /// Most model evaluations for the Shapley estimate, and LIME's sample count cap
     /// (default 4096).
     pub max_evals: usize,
+    /// Most products a gradient method (Integrated Gradients, gradient × input) explains,
+    /// the first ones (Integrated Gradients costs tens of encoder passes per product); the
+    /// others keep the other methods' explanations, and the answer says so (default 20).
+    pub max_gradient_items: usize,
 }
 
 impl Default for Limits {
@@ -59,6 +64,7 @@ impl Default for Limits {
             max_request_chars: 1000,
             max_k: 100,
             max_evals: 4096,
+            max_gradient_items: 20,
         }
     }
 }

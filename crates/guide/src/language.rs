@@ -193,6 +193,7 @@ pub struct NoticeMessages {
     pub relaxed: String,
     pub all_weak: String,
     pub weak_from: String,
+    pub gradient_items: String,
 }
 
 /// Templates of review summaries ("battery: positive in 12 of 15 reviews").

@@ -280,6 +280,13 @@ impl<'a> Recommender<'a> {
                 self.explain_words(&query, &positions, options, language, &mut items)?;
             stats.model_evals = word_part.0;
             counterfactual = word_part.1;
+            let most = options.limits.max_gradient_items;
+            for method in options.methods.iter().filter(|m| m.is_gradient()) {
+                if items.len() > most {
+                    let values = [("method", method.name()), ("count", &most.to_string())];
+                    notices.push(fill(&say.gradient_items, &values));
+                }
+            }
         }
         if let Some(p) = profile {
             let targets: Vec<(String, &[f32])> = positions
@@ -628,7 +635,11 @@ impl<'a> Recommender<'a> {
             encoder: self.encoder,
             features: &query.features,
             prompt: Some(QUERY),
-            directions: targets.iter().map(|(_, t)| t.clone()).collect(),
+            directions: targets
+                .iter()
+                .take(options.limits.max_gradient_items)
+                .map(|(_, t)| t.clone())
+                .collect(),
         };
         for &method in &options.methods {
             if method == Method::Attention {

@@ -840,7 +840,7 @@ fn the_page_strings_come_in_the_language_asked_for_or_the_browsers() {
     assert_eq!(english.status, 200);
     assert_eq!(english.json["language"], "en");
     assert_eq!(english.json["page"]["recommend"], "Recommend");
-    let chinese = server.get("/api/messages?lang=zh");
+    let chinese = server.get("/api/messages?lang=zh-CN");
     assert_eq!(chinese.json["language"], "zh-CN");
     assert_eq!(chinese.json["page"]["recommend"], "推荐");
     assert_eq!(chinese.json["categories"]["Gifts"], "礼品");
@@ -863,7 +863,11 @@ fn the_page_strings_come_in_the_language_asked_for_or_the_browsers() {
         keys
     };
     assert_eq!(keys(&english), keys(&chinese));
-    for bad in ["/api/messages?lang=fr", "/api/messages?language=zh"] {
+    for bad in [
+        "/api/messages?lang=fr",
+        "/api/messages?lang=zh",
+        "/api/messages?language=zh-CN",
+    ] {
         let answer = server.get(bad);
         assert_eq!(answer.status, 400, "{bad}");
         assert!(answer.json["error"].is_string(), "{bad}");

@@ -71,10 +71,10 @@ pub async fn js() -> impl IntoResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
-    /// `en` or `zh-CN` (any `en…` or `zh…` tag); without it, the best of the
-    /// `Accept-Language` header, else English.
-    #[param(min_length = 1, max_length = 35)]
-    lang: Option<String>,
+    /// `en` or `zh-CN`; without it, the best of the `Accept-Language` header, else
+    /// English.
+    #[param(inline)]
+    lang: Option<Language>,
 }
 
 /// The page's strings in one language, from the message table the guide answers from.
@@ -109,16 +109,14 @@ pub async fn messages(
     let Query(query) = query.map_err(|rejection| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            format!("{}; the one parameter is lang", rejection.body_text()),
+            format!(
+                "{}; the one parameter is lang, en or zh-CN",
+                rejection.body_text()
+            ),
         )
     })?;
-    let language = match query.lang.as_deref() {
-        Some(tag) => Language::from_tag(tag).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("unknown language {tag:?}: use en or zh-CN"),
-            )
-        })?,
+    let language = match query.lang {
+        Some(language) => language,
         None => headers
             .get(ACCEPT_LANGUAGE)
             .and_then(|h| h.to_str().ok())
