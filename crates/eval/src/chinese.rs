@@ -119,21 +119,7 @@ impl AspectCounts {
 
     /// Precision, recall and F1 of the mentions.
     pub fn scores(&self) -> PrecisionRecall {
-        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        let (precision, recall) = (
-            ratio(self.hits, self.predicted),
-            ratio(self.hits, self.labelled),
-        );
-        let f1 = if precision + recall == 0.0 {
-            0.0
-        } else {
-            2.0 * precision * recall / (precision + recall)
-        };
-        PrecisionRecall {
-            precision,
-            recall,
-            f1,
-        }
+        PrecisionRecall::from_counts(self.hits, self.predicted, self.labelled)
     }
 }
 

@@ -147,6 +147,25 @@ pub struct PrecisionRecall {
     pub f1: f64,
 }
 
+impl PrecisionRecall {
+    /// The scores of `hits` correct out of `predicted` found and `labelled` expected (0
+    /// where a denominator is 0).
+    pub fn from_counts(hits: usize, predicted: usize, labelled: usize) -> Self {
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let (precision, recall) = (ratio(hits, predicted), ratio(hits, labelled));
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        PrecisionRecall {
+            precision,
+            recall,
+            f1,
+        }
+    }
+}
+
 /// Compares mined aspects with labelled ones.
 pub fn aspect_scores(mined: &[String], gold: &[String]) -> PrecisionRecall {
     let norm = |a: &str| {
@@ -157,27 +176,8 @@ pub fn aspect_scores(mined: &[String], gold: &[String]) -> PrecisionRecall {
     };
     let gold: BTreeSet<String> = gold.iter().map(|g| norm(g)).collect();
     let mined: BTreeSet<String> = mined.iter().map(|m| norm(m)).collect();
-    let hits = mined.intersection(&gold).count() as f64;
-    let precision = if mined.is_empty() {
-        0.0
-    } else {
-        hits / mined.len() as f64
-    };
-    let recall = if gold.is_empty() {
-        0.0
-    } else {
-        hits / gold.len() as f64
-    };
-    let f1 = if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    };
-    PrecisionRecall {
-        precision,
-        recall,
-        f1,
-    }
+    let hits = mined.intersection(&gold).count();
+    PrecisionRecall::from_counts(hits, mined.len(), gold.len())
 }
 
 #[cfg(test)]

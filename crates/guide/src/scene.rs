@@ -428,17 +428,18 @@ impl SceneRecognizer {
                 .context("no probabilities")?;
             let hit = usize::from(argmax == *label);
             correct += hit;
-            let entry = match by_language.iter_mut().position(|l| l.language == language) {
-                Some(i) => &mut by_language[i],
-                None => {
+            let i = by_language
+                .iter()
+                .position(|l| l.language == language)
+                .unwrap_or_else(|| {
                     by_language.push(LanguageAccuracy {
                         language,
                         examples: 0,
                         accuracy: 0.0,
                     });
-                    by_language.last_mut().context("just pushed")?
-                }
-            };
+                    by_language.len() - 1
+                });
+            let entry = &mut by_language[i];
             // Running mean of hits.
             entry.examples += 1;
             entry.accuracy += (hit as f64 - entry.accuracy) / entry.examples as f64;

@@ -33,6 +33,16 @@ fn component(item: &daogou_guide::answer::RecommendedItem, name: ComponentName) 
         .map_or(0.0, |c| c.value)
 }
 
+/// The request words that are explanation features, in order.
+fn features(answer: &Recommendations) -> Vec<&str> {
+    answer
+        .words
+        .iter()
+        .filter(|w| w.feature.is_some())
+        .map(|w| w.text.as_str())
+        .collect()
+}
+
 fn dot(a: &[f32], b: &[f32]) -> f64 {
     a.iter()
         .zip(b)
@@ -43,12 +53,7 @@ fn dot(a: &[f32], b: &[f32]) -> f64 {
 #[test]
 fn chinese_request_is_filtered_ranked_and_explained_per_word() {
     let answer = recommend("防水冲锋衣 500元以内");
-    let features: Vec<&str> = answer
-        .words
-        .iter()
-        .filter(|w| w.feature.is_some())
-        .map(|w| w.text.as_str())
-        .collect();
+    let features = features(&answer);
     // Words from the segmenter, not characters: two features, four coalitions.
     assert_eq!(features, ["防水", "冲锋衣"]);
     assert_eq!(answer.stats.model_evals, 4);
@@ -106,12 +111,7 @@ fn chinese_keywords_are_words_so_a_shared_character_is_no_match() {
 fn a_chinese_gift_request_is_explained_exactly_by_words_and_answered_in_chinese() {
     let answer = recommend("送女朋友的生日礼物 300元以内");
     assert_eq!(answer.language, daogou_guide::Language::Chinese);
-    let features: Vec<&str> = answer
-        .words
-        .iter()
-        .filter(|w| w.feature.is_some())
-        .map(|w| w.text.as_str())
-        .collect();
+    let features = features(&answer);
     // 的 is a function word: neither a feature nor a filter.
     assert_eq!(features, ["送", "女朋友", "生日礼物"]);
     assert_eq!(answer.stats.model_evals, 8, "exact Shapley: 2^3 coalitions");
