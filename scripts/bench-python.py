@@ -115,6 +115,62 @@ def measure_encoder(enc, shapes, repeats):
     return rows
 
 
+def export_onnx(enc, path):
+    """Exports the model (last hidden state) with dynamic batch and sequence axes, once."""
+    if os.path.exists(path):
+        return
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    inputs = enc.tok(["product product"] * 2, return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["last_hidden_state"] = {0: "batch", 1: "sequence"}
+    tmp = path + ".tmp"
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    torch.onnx.export(Hidden(enc.model), tuple(inputs[n] for n in names), tmp, input_names=names,
+                      output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17,
+                      dynamo=False)
+    os.replace(tmp, path)
+
+
+def measure_onnxruntime(enc, shapes, repeats, path):
+    """ONNX Runtime f32 on the graph torch exports from the same weights, with the same
+    mean pooling and normalisation as the other rows (None without the onnxruntime wheel)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    export_onnx(enc, path)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    rows = []
+    for batch, tokens in shapes:
+        text = " ".join(["product"] * (tokens - 2))
+        inputs = {k: v.numpy() for k, v in enc.tok([text] * batch, return_tensors="pt").items()}
+
+        def run():
+            hidden = session.run(None, inputs)[0]
+            mask = inputs["attention_mask"][..., None].astype(hidden.dtype)
+            mean = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
+            return mean / np.maximum(np.linalg.norm(mean, axis=-1, keepdims=True), 1e-12)
+
+        run()  # warm-up
+        seconds, _ = median_time(run, repeats)
+        rows.append({"batch": batch, "tokens": tokens, "median_seconds": seconds,
+                     "sequences_per_second": batch / seconds})
+    return {"version": ort.__version__, "shapes": rows}
+
+
 def render(words, mask):
     return " ".join(w for w, keep in zip(words, mask) if keep)
 

@@ -91,10 +91,10 @@ impl Weights<'_> {
     }
 }
 
-struct LayerNorm {
-    weight: Tensor,
-    bias: Tensor,
-    eps: f64,
+pub(crate) struct LayerNorm {
+    pub(crate) weight: Tensor,
+    pub(crate) bias: Tensor,
+    pub(crate) eps: f64,
 }
 
 impl LayerNorm {
@@ -117,7 +117,7 @@ fn softmax_last_dim(x: &Tensor, path: ComputePath) -> Result<Tensor> {
 }
 
 #[derive(Clone, Copy)]
-enum Activation {
+pub(crate) enum Activation {
     Gelu,
     GeluTanh,
     Relu,
@@ -133,27 +133,38 @@ impl Activation {
     }
 }
 
-struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    attention_out: Linear,
-    attention_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
-    output_norm: LayerNorm,
+pub(crate) struct Layer {
+    /// Query, key and value projections in one `[3 · hidden, hidden]` weight.
+    pub(crate) qkv: Linear,
+    pub(crate) attention_out: Linear,
+    pub(crate) attention_norm: LayerNorm,
+    pub(crate) intermediate: Linear,
+    pub(crate) output: Linear,
+    pub(crate) output_norm: LayerNorm,
 }
 
 /// A loaded BERT-family encoder.
 pub struct BertModel {
-    config: BertConfig,
-    word_embeddings: Embedding,
-    position_embeddings: Embedding,
-    token_type_embeddings: Embedding,
-    embeddings_norm: LayerNorm,
-    layers: Vec<Layer>,
-    activation: Activation,
+    pub(crate) config: BertConfig,
+    pub(crate) word_embeddings: Embedding,
+    pub(crate) position_embeddings: Embedding,
+    pub(crate) token_type_embeddings: Embedding,
+    pub(crate) embeddings_norm: LayerNorm,
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) activation: Activation,
     device: Device,
+}
+
+/// One linear layer computing `linears`' outputs side by side (their weights stacked).
+fn fuse(linears: &[Linear]) -> Result<Linear> {
+    let weights: Vec<&Tensor> = linears.iter().map(Linear::weight).collect();
+    let biases: Vec<&Tensor> = linears.iter().filter_map(Linear::bias).collect();
+    let bias = if biases.len() == linears.len() {
+        Some(Tensor::cat(&biases, 0)?)
+    } else {
+        None
+    };
+    Ok(Linear::new(Tensor::cat(&weights, 0)?, bias))
 }
 
 impl BertModel {
@@ -196,10 +207,11 @@ impl BertModel {
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
                 let p = format!("encoder.layer.{i}");
+                let projections = ["query", "key", "value"]
+                    .map(|name| w.linear(&format!("{p}.attention.self.{name}"), h, h));
+                let [q, k, v] = projections;
                 Ok(Layer {
-                    query: w.linear(&format!("{p}.attention.self.query"), h, h)?,
-                    key: w.linear(&format!("{p}.attention.self.key"), h, h)?,
-                    value: w.linear(&format!("{p}.attention.self.value"), h, h)?,
+                    qkv: fuse(&[q?, k?, v?])?,
                     attention_out: w.linear(&format!("{p}.attention.output.dense"), h, h)?,
                     attention_norm: w.norm(&format!("{p}.attention.output.LayerNorm"), h, eps)?,
                     intermediate: w.linear(
@@ -333,9 +345,10 @@ impl BertModel {
                 .transpose(1, 2)?
                 .contiguous()?)
         };
-        let q = split_heads(linear(&layer.query, x, path)?)?;
-        let k = split_heads(linear(&layer.key, x, path)?)?;
-        let v = split_heads(linear(&layer.value, x, path)?)?;
+        let qkv = linear(&layer.qkv, x, path)?;
+        let q = split_heads(qkv.narrow(2, 0, hidden)?)?;
+        let k = split_heads(qkv.narrow(2, hidden, hidden)?)?;
+        let v = split_heads(qkv.narrow(2, 2 * hidden, hidden)?)?;
         let scores = (q.matmul(&k.t()?)? / (head_dim as f64).sqrt())?;
         let scores = scores.broadcast_add(mask_bias)?;
         let probs = softmax_last_dim(&scores, path)?;

@@ -11,7 +11,8 @@ use crate::bert::{BertModel, BertOutput, ForwardOptions};
 use crate::compute_path::ComputePath;
 use crate::config::BertConfig;
 use crate::error::{ModelError, Result};
-use crate::pooling::{l2_normalize, Pooling};
+use crate::packed::PackedTokens;
+use crate::pooling::{l2_normalize, l2_normalize_row, Pooling};
 use crate::tokenize::{Batch, Encoding, TextTokenizer, TruncationPolicy};
 
 /// Sequences per forward pass unless told otherwise.
@@ -229,11 +230,22 @@ impl SentenceEncoder {
         self.embed_encodings(&encodings)
     }
 
-    /// Embeds already tokenised texts, in the order given.
+    /// Embeds already tokenised texts, in the order given. On the CPU the texts go through
+    /// [`BertModel::forward_packed`] in groups of at most [`MAX_BATCH_TOKENS`] tokens (and
+    /// the batch size in texts), with no padding; elsewhere through padded batches.
     pub fn embed_encodings(&self, encodings: &[Encoding]) -> Result<Vec<Vec<f32>>> {
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| encodings[i].len());
         let mut out = vec![Vec::new(); encodings.len()];
+        if self.model.device().is_cpu() {
+            for chunk in token_batches(&order, |i| encodings[i].len(), self.batch_size) {
+                let batch: Vec<&Encoding> = chunk.iter().map(|&i| &encodings[i]).collect();
+                for (row, &i) in self.embed_packed(&batch)?.into_iter().zip(chunk) {
+                    out[i] = row;
+                }
+            }
+            return Ok(out);
+        }
         for chunk in length_batches(&order, |i| encodings[i].len(), self.batch_size) {
             let batch: Vec<&Encoding> = chunk.iter().map(|&i| &encodings[i]).collect();
             let tensors = self.tokenizer.batch(&batch, self.model.device())?;
@@ -243,6 +255,33 @@ impl SentenceEncoder {
             }
         }
         Ok(out)
+    }
+
+    /// Sentence embeddings of `batch` from one packed forward pass.
+    fn embed_packed(&self, batch: &[&Encoding]) -> Result<Vec<Vec<f32>>> {
+        let ids: Vec<u32> = batch.iter().flat_map(|e| e.ids.iter().copied()).collect();
+        let type_ids: Vec<u32> = batch
+            .iter()
+            .flat_map(|e| e.type_ids.iter().copied())
+            .collect();
+        let lengths: Vec<usize> = batch.iter().map(|e| e.len()).collect();
+        let hidden = self.model.forward_packed(PackedTokens {
+            ids: &ids,
+            type_ids: &type_ids,
+            lengths: &lengths,
+        })?;
+        let dim = self.dim();
+        let mut rows = hidden.chunks_exact(dim);
+        let mut pooled = Vec::with_capacity(batch.len());
+        for &len in &lengths {
+            let tokens: Vec<&[f32]> = rows.by_ref().take(len).collect();
+            let mut v = self.pooling.pool_rows(&tokens, dim);
+            if self.normalize {
+                l2_normalize_row(&mut v);
+            }
+            pooled.push(v);
+        }
+        Ok(pooled)
     }
 
     /// Pools (and normalises) a forward pass over `batch`; returns `[batch, dim]` and the
@@ -322,6 +361,30 @@ fn read_optional_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Opt
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(ModelError::io(path, e)),
     }
+}
+
+/// Splits `order` into consecutive groups of at most `batch_size` items and
+/// [`MAX_BATCH_TOKENS`] tokens in all (an item longer than that goes alone): the groups of
+/// the packed pass, which computes no padding.
+fn token_batches(
+    order: &[usize],
+    len: impl Fn(usize) -> usize,
+    batch_size: usize,
+) -> Vec<&[usize]> {
+    let mut batches = Vec::new();
+    let (mut start, mut tokens) = (0, 0);
+    for (end, &i) in order.iter().enumerate() {
+        let next = len(i);
+        if end > start && (end - start == batch_size || tokens + next > MAX_BATCH_TOKENS) {
+            batches.push(&order[start..end]);
+            (start, tokens) = (end, 0);
+        }
+        tokens += next;
+    }
+    if start < order.len() {
+        batches.push(&order[start..]);
+    }
+    batches
 }
 
 /// Splits `order` (indices sorted by ascending length) into consecutive batches of at most

@@ -20,6 +20,7 @@ pub mod error;
 pub mod fetch;
 mod frozen_linear;
 pub mod head;
+pub mod packed;
 pub mod pooling;
 pub mod tokenize;
 
@@ -29,5 +30,6 @@ pub use config::BertConfig;
 pub use encoder::{Analysis, SentenceEncoder};
 pub use error::{ModelError, Result};
 pub use head::{ClassifierHead, HeadMetrics, TrainOptions};
+pub use packed::PackedTokens;
 pub use pooling::Pooling;
 pub use tokenize::{Encoding, TextTokenizer, TruncationPolicy};

@@ -31,6 +31,33 @@ impl Pooling {
     }
 }
 
+impl Pooling {
+    /// Pools one sequence's token states (`dim` wide each); no tokens give zeros.
+    pub fn pool_rows(self, tokens: &[&[f32]], dim: usize) -> Vec<f32> {
+        match (self, tokens.first()) {
+            (_, None) => vec![0.0; dim],
+            (Pooling::Cls, Some(first)) => first.to_vec(),
+            (Pooling::Mean, Some(_)) => {
+                let mut mean = vec![0.0f32; dim];
+                for t in tokens {
+                    for (m, x) in mean.iter_mut().zip(*t) {
+                        *m += x;
+                    }
+                }
+                let n = tokens.len() as f32;
+                mean.iter_mut().for_each(|m| *m /= n);
+                mean
+            }
+        }
+    }
+}
+
+/// Scales `v` to unit L2 norm (zeros stay zero), as [`l2_normalize`] does a row.
+pub fn l2_normalize_row(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    v.iter_mut().for_each(|x| *x /= norm);
+}
+
 /// Scales every row of `[batch, dim]` to unit L2 norm (rows of zeros stay zero). Differentiable.
 pub fn l2_normalize(x: &Tensor) -> Result<Tensor> {
     let norm = x

@@ -5,3 +5,4 @@ mod common;
 mod e5_chinese_sentiment;
 mod e5_multilingual;
 mod golden_parity;
+mod packed_forward;
