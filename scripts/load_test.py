@@ -36,8 +36,12 @@ def rss_kib(pid):
     raise RuntimeError("no VmRSS")
 
 
-def body(i):
-    """The i-th request: even ones recommend, odd ones explain."""
+def body(i, queries=None):
+    """The i-th request: with `queries`, the i-th query (cycled) as a recommendation with the
+    default options (explained by exact Shapley values); otherwise even ones recommend and
+    odd ones explain."""
+    if queries:
+        return "/api/recommend", {"request": queries[i % len(queries)]}
     text = REQUESTS[i % len(REQUESTS)]
     if i % 2 == 0:
         return "/api/recommend", {"request": text, "k": 5, "explain": ["shap"], "seed": i}
@@ -59,7 +63,15 @@ def main():
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=120, help="seconds per request")
     parser.add_argument("--json", help="also write the report here")
+    parser.add_argument("--queries", help="file of distinct requests, one per line: send "
+                        "each as a default recommendation instead of the fixed mix")
     args = parser.parse_args()
+    queries = None
+    if args.queries:
+        with open(args.queries, encoding="utf-8") as f:
+            queries = [line.strip() for line in f if line.strip()]
+        if not queries:
+            sys.exit(f"{args.queries} holds no requests")
     if args.requests < 1 or args.concurrency < 1:
         sys.exit("--requests and --concurrency must be at least 1")
     target = urlparse(args.url)
@@ -82,7 +94,7 @@ def main():
                 if i >= args.requests:
                     break
                 state["next"] += 1
-            path, payload = body(i)
+            path, payload = body(i, queries)
             started = time.perf_counter()
             try:
                 conn.request("POST", path, json.dumps(payload),
@@ -142,8 +154,9 @@ def main():
             "every_tenth": samples,
         },
     }
-    print(f"requests     {report['requests']} ({args.concurrency} concurrent, "
-          "recommend and explain alternating)")
+    mix = (f"distinct requests from {args.queries}" if queries
+           else "recommend and explain alternating")
+    print(f"requests     {report['requests']} ({args.concurrency} concurrent, {mix})")
     print(f"errors       {report['errors']}")
     print(f"throughput   {report['throughput_rps']} requests/s over {report['wall_s']} s")
     lat = report["latency_ms"]

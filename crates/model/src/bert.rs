@@ -9,12 +9,12 @@ use std::path::Path;
 
 use candle_core::safetensors::{Load, MmapedSafetensors};
 use candle_core::{DType, Device, Module, Tensor, D};
-use candle_nn::{Embedding, Linear};
+use candle_nn::Embedding;
 
 use crate::compute_path::ComputePath;
 use crate::config::BertConfig;
 use crate::error::{ModelError, Result};
-use crate::frozen_linear::linear;
+use crate::dense::Dense;
 
 /// What a forward pass returns besides the last hidden state.
 #[derive(Debug, Clone, Copy, Default)]
@@ -76,10 +76,10 @@ impl Weights<'_> {
         Ok(t.to_dtype(DType::F32)?)
     }
 
-    fn linear(&self, name: &str, out_dim: usize, in_dim: usize) -> Result<Linear> {
+    fn dense(&self, name: &str, out_dim: usize, in_dim: usize) -> Result<Dense> {
         let w = self.get_shaped(&format!("{name}.weight"), &[out_dim, in_dim])?;
         let b = self.get_shaped(&format!("{name}.bias"), &[out_dim])?;
-        Ok(Linear::new(w, Some(b)))
+        Ok(Dense::new(&w, b)?)
     }
 
     fn norm(&self, name: &str, dim: usize, eps: f64) -> Result<LayerNorm> {
@@ -135,11 +135,11 @@ impl Activation {
 
 pub(crate) struct Layer {
     /// Query, key and value projections in one `[3 · hidden, hidden]` weight.
-    pub(crate) qkv: Linear,
-    pub(crate) attention_out: Linear,
+    pub(crate) qkv: Dense,
+    pub(crate) attention_out: Dense,
     pub(crate) attention_norm: LayerNorm,
-    pub(crate) intermediate: Linear,
-    pub(crate) output: Linear,
+    pub(crate) intermediate: Dense,
+    pub(crate) output: Dense,
     pub(crate) output_norm: LayerNorm,
 }
 
@@ -153,18 +153,6 @@ pub struct BertModel {
     pub(crate) layers: Vec<Layer>,
     pub(crate) activation: Activation,
     device: Device,
-}
-
-/// One linear layer computing `linears`' outputs side by side (their weights stacked).
-fn fuse(linears: &[Linear]) -> Result<Linear> {
-    let weights: Vec<&Tensor> = linears.iter().map(Linear::weight).collect();
-    let biases: Vec<&Tensor> = linears.iter().filter_map(Linear::bias).collect();
-    let bias = if biases.len() == linears.len() {
-        Some(Tensor::cat(&biases, 0)?)
-    } else {
-        None
-    };
-    Ok(Linear::new(Tensor::cat(&weights, 0)?, bias))
 }
 
 impl BertModel {
@@ -208,18 +196,18 @@ impl BertModel {
             .map(|i| {
                 let p = format!("encoder.layer.{i}");
                 let projections = ["query", "key", "value"]
-                    .map(|name| w.linear(&format!("{p}.attention.self.{name}"), h, h));
+                    .map(|name| w.dense(&format!("{p}.attention.self.{name}"), h, h));
                 let [q, k, v] = projections;
                 Ok(Layer {
-                    qkv: fuse(&[q?, k?, v?])?,
-                    attention_out: w.linear(&format!("{p}.attention.output.dense"), h, h)?,
+                    qkv: Dense::fuse(&[q?, k?, v?])?,
+                    attention_out: w.dense(&format!("{p}.attention.output.dense"), h, h)?,
                     attention_norm: w.norm(&format!("{p}.attention.output.LayerNorm"), h, eps)?,
-                    intermediate: w.linear(
+                    intermediate: w.dense(
                         &format!("{p}.intermediate.dense"),
                         config.intermediate_size,
                         h,
                     )?,
-                    output: w.linear(&format!("{p}.output.dense"), h, config.intermediate_size)?,
+                    output: w.dense(&format!("{p}.output.dense"), h, config.intermediate_size)?,
                     output_norm: w.norm(&format!("{p}.output.LayerNorm"), h, eps)?,
                 })
             })
@@ -345,7 +333,7 @@ impl BertModel {
                 .transpose(1, 2)?
                 .contiguous()?)
         };
-        let qkv = linear(&layer.qkv, x, path)?;
+        let qkv = layer.qkv.forward(x, path)?;
         let q = split_heads(qkv.narrow(2, 0, hidden)?)?;
         let k = split_heads(qkv.narrow(2, hidden, hidden)?)?;
         let v = split_heads(qkv.narrow(2, 2 * hidden, hidden)?)?;
@@ -359,13 +347,13 @@ impl BertModel {
             .reshape((batch, seq, hidden))?;
         let attended = layer
             .attention_norm
-            .forward(&(linear(&layer.attention_out, &context, path)? + x)?, path)?;
+            .forward(&(layer.attention_out.forward(&context, path)? + x)?, path)?;
         let inner = self
             .activation
-            .apply(&linear(&layer.intermediate, &attended, path)?)?;
+            .apply(&layer.intermediate.forward(&attended, path)?)?;
         let out = layer
             .output_norm
-            .forward(&(linear(&layer.output, &inner, path)? + &attended)?, path)?;
+            .forward(&(layer.output.forward(&inner, path)? + &attended)?, path)?;
         Ok((out, probs))
     }
 }

@@ -10,12 +10,12 @@
 /// Lanes of the accumulators in the sums below (one AVX2 register of `f32`).
 const LANES: usize = 8;
 
-/// `out = a · wᵀ` (or `out += a · wᵀ` with `accumulate`) for `a` of `m × k`, `w` of `n × k`
-/// (a linear layer's weight, row-major) and `out` of `m × n`, all row-major.
+/// `out = a · w` (or `out += a · w` with `accumulate`) for `a` of `m × k`, `w` of `k × n`
+/// (a linear layer's transposed weight) and `out` of `m × n`, all row-major.
 ///
 /// # Panics
 /// If a slice's length is not a multiple of `k`, or `out` is not `m × n`.
-pub(crate) fn matmul_wt(a: &[f32], w: &[f32], out: &mut [f32], k: usize, accumulate: bool) {
+pub(crate) fn matmul(a: &[f32], w: &[f32], out: &mut [f32], k: usize, accumulate: bool) {
     assert!(k > 0 && a.len().is_multiple_of(k), "lhs is not a multiple of k");
     assert!(w.len().is_multiple_of(k), "weight is not a multiple of k");
     let (m, n) = (a.len() / k, w.len() / k);
@@ -23,7 +23,7 @@ pub(crate) fn matmul_wt(a: &[f32], w: &[f32], out: &mut [f32], k: usize, accumul
     if m == 0 || n == 0 {
         return;
     }
-    // SAFETY: the assertions above give `a` m×k, `w` n×k and `out` m×n elements, all
+    // SAFETY: the assertions above give `a` m×k, `w` k×n and `out` m×n elements, all
     // row-major, so every index gemm computes from these dimensions and strides lies
     // inside its slice; `out` is borrowed mutably and so aliases neither input.
     #[allow(unsafe_code)]
@@ -39,10 +39,9 @@ pub(crate) fn matmul_wt(a: &[f32], w: &[f32], out: &mut [f32], k: usize, accumul
             a.as_ptr(),
             1,
             k as isize,
-            // wᵀ: element (i, j) of the k × n right operand is w[j * k + i].
             w.as_ptr(),
-            k as isize,
             1,
+            n as isize,
             1.0,
             1.0,
             false,
@@ -241,14 +240,14 @@ mod tests {
         let mut want = vec![1.0f32; m * n];
         for i in 0..m {
             for j in 0..n {
-                want[i * n + j] += (0..k).map(|c| a[i * k + c] * w[j * k + c]).sum::<f32>();
+                want[i * n + j] += (0..k).map(|c| a[i * k + c] * w[c * n + j]).sum::<f32>();
             }
         }
         let mut got = vec![1.0f32; m * n];
-        matmul_wt(&a, &w, &mut got, k, true);
+        matmul(&a, &w, &mut got, k, true);
         assert_eq!(got, want);
         let mut fresh = vec![f32::NAN; m * n];
-        matmul_wt(&a, &w, &mut fresh, k, false);
+        matmul(&a, &w, &mut fresh, k, false);
         let shifted: Vec<f32> = want.iter().map(|x| x - 1.0).collect();
         assert_eq!(
             fresh, shifted,

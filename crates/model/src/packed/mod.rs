@@ -17,12 +17,12 @@ mod attention;
 mod kernels;
 
 use candle_core::{CpuStorage, Storage, StorageRef, Tensor};
-use candle_nn::Linear;
 
 use crate::bert::{Activation, BertModel, LayerNorm};
+use crate::dense::Dense;
 use crate::error::{ModelError, Result};
 use attention::self_attention;
-use kernels::{add, gelu_erf, gelu_tanh, layer_norm, matmul_wt};
+use kernels::{add, gelu_erf, gelu_tanh, layer_norm, matmul};
 use rayon::prelude::*;
 
 /// Token sequences laid end to end: the input of [`BertModel::forward_packed`].
@@ -62,12 +62,9 @@ impl<'m> Guards<'m> {
     }
 }
 
-/// The tensors of one linear layer, for [`Guards::lock`]; all BERT checkpoints have biases.
-fn linear_tensors(linear: &Linear) -> Result<[&Tensor; 2]> {
-    let bias = linear.bias().ok_or_else(|| {
-        ModelError::InvalidInput("the packed forward pass needs a bias on every layer".into())
-    })?;
-    Ok([linear.weight(), bias])
+/// The tensors of one linear layer, for [`Guards::lock`].
+fn dense_tensors(dense: &Dense) -> [&Tensor; 2] {
+    [&dense.weight_t, &dense.bias]
 }
 
 /// The tensors of one layer norm, for [`Guards::lock`].
@@ -104,7 +101,7 @@ impl<'a> LayerWeights<'a> {
 impl BertModel {
     /// Every tensor the packed pass reads: the embedding tables and norm, then
     /// [`TENSORS_PER_LAYER`] per layer.
-    fn packed_tensors(&self) -> Result<Vec<&Tensor>> {
+    fn packed_tensors(&self) -> Vec<&Tensor> {
         let mut tensors = vec![
             self.word_embeddings.embeddings(),
             self.position_embeddings.embeddings(),
@@ -113,14 +110,14 @@ impl BertModel {
             &self.embeddings_norm.bias,
         ];
         for layer in &self.layers {
-            tensors.extend(linear_tensors(&layer.qkv)?);
-            tensors.extend(linear_tensors(&layer.attention_out)?);
+            tensors.extend(dense_tensors(&layer.qkv));
+            tensors.extend(dense_tensors(&layer.attention_out));
             tensors.extend(norm_tensors(&layer.attention_norm));
-            tensors.extend(linear_tensors(&layer.intermediate)?);
-            tensors.extend(linear_tensors(&layer.output)?);
+            tensors.extend(dense_tensors(&layer.intermediate));
+            tensors.extend(dense_tensors(&layer.output));
             tensors.extend(norm_tensors(&layer.output_norm));
         }
-        Ok(tensors)
+        tensors
     }
 
     /// The last hidden state `[tokens, hidden]` (row-major) of packed sequences, on the
@@ -128,7 +125,7 @@ impl BertModel {
     /// rounding, without computing padding.
     pub fn forward_packed(&self, tokens: PackedTokens<'_>) -> Result<Vec<f32>> {
         self.check_packed(tokens)?;
-        let guards = Guards::lock(&self.packed_tensors()?);
+        let guards = Guards::lock(&self.packed_tensors());
         let slices = guards.slices()?;
         let weights = Weights {
             word: slices[0],
@@ -273,22 +270,22 @@ impl pulp::WithSimd for Block<'_> {
         let mut context = vec![0f32; count * hidden];
         let mut intermediate = vec![0f32; count * inner];
         for layer in &w.layers {
-            matmul_wt(&x, layer.qkv.0, &mut qkv, hidden, false);
+            matmul(&x, layer.qkv.0, &mut qkv, hidden, false);
             for row in qkv.chunks_exact_mut(3 * hidden) {
                 add(row, layer.qkv.1);
             }
             let heads = config.num_attention_heads;
             self_attention(&qkv, &mut context, tokens.lengths, hidden, heads);
             // x ← LayerNorm(x + context·Wᵀ + b): the product accumulates onto the residual.
-            matmul_wt(&context, layer.attention_out.0, &mut x, hidden, true);
+            matmul(&context, layer.attention_out.0, &mut x, hidden, true);
             bias_and_norm(&mut x, layer.attention_out.1, layer.attention_norm, eps);
-            matmul_wt(&x, layer.intermediate.0, &mut intermediate, hidden, false);
+            matmul(&x, layer.intermediate.0, &mut intermediate, hidden, false);
             bias_and_activation(
                 &mut intermediate,
                 layer.intermediate.1,
                 self.model.activation,
             );
-            matmul_wt(&intermediate, layer.output.0, &mut x, inner, true);
+            matmul(&intermediate, layer.output.0, &mut x, inner, true);
             bias_and_norm(&mut x, layer.output.1, layer.output_norm, eps);
         }
         x
