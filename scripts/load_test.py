@@ -49,6 +49,19 @@ def body(i, queries=None):
     return "/api/explain", {"text": text, "pair": pair, "methods": ["shap", "occlusion"], "seed": i}
 
 
+def cache_counts(target):
+    """(hits, misses) of the server's coalition-embedding cache, or None."""
+    conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+    try:
+        conn.request("GET", "/api/metrics")
+        cache = json.loads(conn.getresponse().read()).get("embedding_cache")
+    except (OSError, ValueError):
+        return None
+    finally:
+        conn.close()
+    return (cache["hits"], cache["misses"]) if cache else None
+
+
 def percentile(sorted_values, q):
     """Nearest-rank percentile."""
     rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 1))))
@@ -120,6 +133,7 @@ def main():
         conn.close()
 
     rss_start = rss_kib(args.pid)
+    cache_start = cache_counts(target)
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
     for t in threads:
@@ -128,6 +142,12 @@ def main():
         t.join()
     wall = time.perf_counter() - started
     rss_end = rss_kib(args.pid)
+    cache_end = cache_counts(target)
+    cache = None
+    if cache_start and cache_end:
+        hits, misses = (cache_end[0] - cache_start[0], cache_end[1] - cache_start[1])
+        cache = {"hits": hits, "misses": misses,
+                 "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None}
 
     def summary(values):
         ordered = sorted(values)
@@ -153,6 +173,7 @@ def main():
             "end": mib(rss_end),
             "every_tenth": samples,
         },
+        "embedding_cache": cache,
     }
     mix = (f"distinct requests from {args.queries}" if queries
            else "recommend and explain alternating")
@@ -167,6 +188,9 @@ def main():
     print(f"server RSS   start {rss['start']} MiB, middle {rss['middle']} MiB, "
           f"end {rss['end']} MiB")
     print(f"  after each tenth of the requests: {', '.join(map(str, samples))} MiB")
+    if cache:
+        print(f"embedding cache  {cache['hits']} hits, {cache['misses']} misses "
+              f"(hit rate {cache['hit_rate']}) during the load")
     for problem in errors[:10]:
         print(f"  error: {problem}", file=sys.stderr)
     if args.json:

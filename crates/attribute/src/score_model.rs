@@ -100,11 +100,10 @@ impl MaskedModel for TextScoreModel<'_> {
                 unique.len() - 1
             });
         }
-        let embeddings = match self.prompt {
-            Some(kind) => self.encoder.embed_with_prompt(kind, &unique),
-            None => self.encoder.embed(&unique),
-        }
-        .map_err(ExplainError::model)?;
+        let embeddings = self
+            .encoder
+            .embed_cached(self.prompt, &unique)
+            .map_err(ExplainError::model)?;
         Ok(masks
             .iter()
             .zip(&texts)

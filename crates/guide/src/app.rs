@@ -24,6 +24,11 @@ use crate::rank::{LearnedRanker, RANKER_FILE};
 use crate::recommend::Recommender;
 use crate::scene::{SceneConfig, SceneRecognizer, SceneResult};
 
+/// Embeddings of explanation coalitions kept across requests (about 1.5 KB each at 384
+/// dimensions, so 24 MiB at most): the empty request and single words recur across
+/// shoppers' requests.
+pub const EMBEDDING_CACHE_ENTRIES: usize = 16_384;
+
 /// Where the guide keeps its data and which model and scenes it uses.
 #[derive(Debug, Clone, Default)]
 pub struct GuideConfig {
@@ -106,7 +111,8 @@ impl Guide {
             .resolve(config.model_dir.as_deref(), default_spec()?)
             .context("finding the model")?;
         let encoder = SentenceEncoder::load(&resolved.dir)
-            .with_context(|| format!("loading the model from {}", resolved.dir.display()))?;
+            .with_context(|| format!("loading the model from {}", resolved.dir.display()))?
+            .with_cache(EMBEDDING_CACHE_ENTRIES);
         let data_dir = config.data_dir.clone().unwrap_or_else(default_data_dir);
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating the data directory {}", data_dir.display()))?;

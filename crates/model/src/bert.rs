@@ -13,8 +13,8 @@ use candle_nn::Embedding;
 
 use crate::compute_path::ComputePath;
 use crate::config::BertConfig;
-use crate::error::{ModelError, Result};
 use crate::dense::Dense;
+use crate::error::{ModelError, Result};
 
 /// What a forward pass returns besides the last hidden state.
 #[derive(Debug, Clone, Copy, Default)]

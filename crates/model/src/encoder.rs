@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
 use serde::Deserialize;
 
 use crate::bert::{BertModel, BertOutput, ForwardOptions};
+use crate::cache::{CacheStats, EmbeddingCache};
 use crate::compute_path::ComputePath;
 use crate::config::BertConfig;
 use crate::error::{ModelError, Result};
@@ -50,6 +52,7 @@ pub struct SentenceEncoder {
     dir: PathBuf,
     model_id: String,
     prompts: BTreeMap<String, String>,
+    cache: Option<EmbeddingCache>,
 }
 
 /// Everything the encoder computes for one text, for inspection and visualisation.
@@ -117,6 +120,7 @@ impl SentenceEncoder {
             dir: dir.to_path_buf(),
             model_id: String::new(),
             prompts,
+            cache: None,
         };
         encoder.refresh_model_id();
         Ok(encoder)
@@ -147,6 +151,47 @@ impl SentenceEncoder {
     pub fn with_batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size.max(1);
         self
+    }
+
+    /// Keeps the embeddings of up to `entries` texts that go through
+    /// [`embed_cached`](Self::embed_cached), least recently used out first.
+    pub fn with_cache(mut self, entries: usize) -> Self {
+        self.cache = Some(EmbeddingCache::new(entries));
+        self
+    }
+
+    /// Hits and misses of the cache, if there is one.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(EmbeddingCache::stats)
+    }
+
+    /// [`embed_with_prompt`](Self::embed_with_prompt) (or [`embed`](Self::embed) without a
+    /// kind), answering from the cache set by [`with_cache`](Self::with_cache) where it holds
+    /// a text and keeping what it computes; without a cache, the same as those.
+    pub fn embed_cached(&self, kind: Option<&str>, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let prefix = kind.and_then(|k| self.prompt(k)).unwrap_or("");
+        let Some(cache) = &self.cache else {
+            return match kind {
+                Some(kind) => self.embed_with_prompt(kind, texts),
+                None => self.embed(texts),
+            };
+        };
+        let keys: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
+        let mut found = cache.lookup(&keys);
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        let refs: Vec<&str> = missing.iter().map(|&i| keys[i].as_str()).collect();
+        let fresh = self.embed(&refs)?;
+        let mut kept = Vec::with_capacity(missing.len());
+        for (&i, embedding) in missing.iter().zip(fresh) {
+            let embedding: Arc<[f32]> = Arc::from(embedding);
+            kept.push((keys[i].clone(), Arc::clone(&embedding)));
+            found[i] = Some(embedding);
+        }
+        cache.insert(kept);
+        Ok(found
+            .into_iter()
+            .map(|e| e.map(|e| e.to_vec()).unwrap_or_default())
+            .collect())
     }
 
     /// Sets what happens to texts over the length limit.

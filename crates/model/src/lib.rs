@@ -12,6 +12,7 @@
 //!   multilingual-e5-small.
 
 pub mod bert;
+mod cache;
 mod compute_path;
 pub mod config;
 pub mod convert;
@@ -25,6 +26,7 @@ pub mod pooling;
 pub mod tokenize;
 
 pub use bert::{BertModel, BertOutput, ForwardOptions};
+pub use cache::CacheStats;
 pub use compute_path::ComputePath;
 pub use config::BertConfig;
 pub use encoder::{Analysis, SentenceEncoder};

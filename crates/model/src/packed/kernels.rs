@@ -16,7 +16,10 @@ const LANES: usize = 8;
 /// # Panics
 /// If a slice's length is not a multiple of `k`, or `out` is not `m × n`.
 pub(crate) fn matmul(a: &[f32], w: &[f32], out: &mut [f32], k: usize, accumulate: bool) {
-    assert!(k > 0 && a.len().is_multiple_of(k), "lhs is not a multiple of k");
+    assert!(
+        k > 0 && a.len().is_multiple_of(k),
+        "lhs is not a multiple of k"
+    );
     assert!(w.len().is_multiple_of(k), "weight is not a multiple of k");
     let (m, n) = (a.len() / k, w.len() / k);
     assert_eq!(out.len(), m * n, "output has the wrong size");

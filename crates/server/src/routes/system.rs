@@ -57,6 +57,21 @@ pub struct MetricsAnswer {
     pub jobs: Jobs,
     /// One entry per endpoint of the document, `other` last.
     pub endpoints: Vec<EndpointMetrics>,
+    /// The cache of coalition embeddings shared by all requests; absent while loading.
+    pub embedding_cache: Option<EmbeddingCache>,
+}
+
+/// Hits and misses of the cache of coalition embeddings since the server started.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmbeddingCache {
+    /// Most embeddings kept.
+    pub capacity: usize,
+    /// Embeddings kept now.
+    pub entries: usize,
+    /// Texts answered from the cache.
+    pub hits: u64,
+    /// Texts embedded because the cache did not hold them.
+    pub misses: u64,
 }
 
 /// Guide jobs running and the limit.
@@ -119,6 +134,16 @@ pub async fn metrics(State(state): State<AppState>) -> Json<MetricsAnswer> {
         uptime_s: state.uptime_s(),
         jobs: Jobs { running, limit },
         endpoints: state.metrics().snapshot(),
+        embedding_cache: state
+            .guide()
+            .ok()
+            .and_then(|guide| guide.encoder().cache_stats())
+            .map(|c| EmbeddingCache {
+                capacity: c.capacity,
+                entries: c.entries,
+                hits: c.hits,
+                misses: c.misses,
+            }),
     })
 }
 
