@@ -315,6 +315,14 @@ def measure_explain(enc, spec, repeats):
     return {"methods": rows, "exact_vs_daogou_max_abs": float(np.abs(exact - daogou_exact).max())}
 
 
+def installed(name):
+    """The installed version of a package, or None."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def load_average():
     try:
         return os.getloadavg()[0]
@@ -361,6 +369,12 @@ def table_lines(daogou, python):
         lines.append(line(f"encoder {d['batch']}x{d['tokens']} tokens (seq/s)",
                           f"{d['sequences_per_second']:.0f}", f"{p['sequences_per_second']:.0f}",
                           f"{ratio:.2f}x", ">= PyTorch", mark(ratio >= 1.0)))
+    ort = python.get("onnxruntime")
+    for d, o in zip(daogou["encoder"]["shapes"], ort["shapes"] if ort else []):
+        ratio = d["sequences_per_second"] / o["sequences_per_second"]
+        lines.append(line(f"  vs ONNX Runtime {d['batch']}x{d['tokens']}",
+                          f"{d['sequences_per_second']:.0f}", f"{o['sequences_per_second']:.0f}",
+                          f"{ratio:.2f}x", ">= ONNX Runtime", mark(ratio >= 1.0)))
 
     d_methods = {m["key"]: m for m in daogou["explain"]["methods"]}
     p_methods = python["explain"]["methods"]
@@ -380,8 +394,9 @@ def table_lines(daogou, python):
                       f"{shared['seconds'] * 1e3:>7.0f}ms {shared['model_evals']:>6}{'':>16}",
                       "-", "", "(what recommend does)"))
 
-    rec = daogou["recommend"]
-    for name, run in (("Leipzig", rec["leipzig"]), ("repeated", rec["large"])):
+    rec = daogou.get("recommend")
+    runs = (("Leipzig", rec["leipzig"]), ("repeated", rec["large"])) if rec else ()
+    for name, run in runs:
         lat = run["latency"]
         leipzig = name == "Leipzig"
         lines.append(line(f"recommend, {name} ({run['products']:,})",
@@ -389,12 +404,42 @@ def table_lines(daogou, python):
                           f"max {lat['max_ms']:.0f} ms", "-", "",
                           f"p95 < {P95_TARGET_MS:.0f} ms" if leipzig else "",
                           mark(lat["p95_ms"] < P95_TARGET_MS) if leipzig else ""))
-    idx = daogou["index"]
-    peak = idx["memory"]["peak_kib"]
-    peak = "?" if peak is None else f"{peak / 1024:.0f} MiB peak"
-    lines.append(line(f"index {idx['products']:,} products",
-                      f"{idx['products_per_second']:.1f} products/s, {peak}", "-"))
+    idx = daogou.get("index")
+    if idx:
+        peak = idx["memory"]["peak_kib"]
+        peak = "?" if peak is None else f"{peak / 1024:.0f} MiB peak"
+        lines.append(line(f"index {idx['products']:,} products",
+                          f"{idx['products_per_second']:.1f} products/s, {peak}", "-"))
     return lines
+
+
+RATIOS = (("exact-shapley", "exact_shapley", "python"), ("kernel-shap", "kernel_shap", "shap"),
+          ("lime-5000", "lime_5000", "lime"), ("ig", "integrated_gradients", "captum"))
+
+
+def ratio_lines(daogou, python):
+    """One `ratio NAME vs PEER: X` line per comparison (daogou's speed over the peer's)."""
+    lines = []
+    ort = python.get("onnxruntime")
+    for d, o in zip(daogou["encoder"]["shapes"], ort["shapes"] if ort else []):
+        lines.append(f"ratio encoder-{d['batch']}x{d['tokens']} vs onnxruntime: "
+                     f"{d['sequences_per_second'] / o['sequences_per_second']:.2f}")
+    d_methods = {m["key"]: m for m in daogou["explain"]["methods"]}
+    for name, key, peer in RATIOS:
+        d, p = d_methods.get(key), python["explain"]["methods"].get(key)
+        value = f"{p['seconds'] / d['seconds']:.2f}" if d and p else "n/a"
+        lines.append(f"ratio {name} vs {peer}: {value}")
+    return lines
+
+
+def merge_encoder_runs(daogou, path):
+    """Averages daogou's encoder throughput with a second run taken after the Python side,
+    so that both runtimes are measured across the same minutes."""
+    with open(path, encoding="utf-8") as f:
+        again = json.load(f)
+    for shape, other in zip(daogou["encoder"]["shapes"], again["shapes"]):
+        shape["runs"] = [shape["sequences_per_second"], other["sequences_per_second"]]
+        shape["sequences_per_second"] = statistics.mean(shape["runs"])
 
 
 def main():
@@ -403,10 +448,28 @@ def main():
     parser.add_argument("--daogou", required=True, help="output of daogou bench all --json")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs (median)")
     parser.add_argument("--json", help="also write the Python figures here")
+    parser.add_argument("--encoder-again", help="daogou bench encoder --json taken after "
+                        "this script's own measurements, averaged with the first")
+    parser.add_argument("--onnx", help="where the exported ONNX graph is kept (default: "
+                        "target/bench-results/onnx/MODEL.onnx)")
+    parser.add_argument("--table-only", action="store_true", help="read the Python figures "
+                        "from --json instead of measuring them, and print the table")
     args = parser.parse_args()
 
     with open(args.daogou, encoding="utf-8") as f:
         daogou = json.load(f)
+    if args.table_only:
+        if not args.json:
+            sys.exit("--table-only reads the figures of --json")
+        with open(args.json, encoding="utf-8") as f:
+            python = json.load(f)
+    else:
+        python = measure_python(args, daogou)
+    print_report(args, daogou, python)
+
+
+def measure_python(args, daogou):
+    """Every Python figure, written to --json if given."""
     load_start = load_average()
     enc = Encoder(args.model)
     shapes = [(s["batch"], s["tokens"]) for s in daogou["encoder"]["shapes"]]
@@ -414,30 +477,44 @@ def main():
         "versions": {"python": sys.version.split()[0], "torch": torch.__version__,
                      "transformers": __import__("transformers").__version__,
                      "lime": importlib.metadata.version("lime"), "shap": shap.__version__,
-                     "captum": captum.__version__ if captum else None},
+                     "captum": captum.__version__ if captum else None,
+                     "onnxruntime": installed("onnxruntime")},
         "threads": torch.get_num_threads(),
         "encoder": measure_encoder(enc, shapes, repeats=5),
+        "onnxruntime": measure_onnxruntime(enc, shapes, 5, args.onnx or os.path.join(
+            "target/bench-results/onnx", os.path.basename(os.path.normpath(args.model)) + ".onnx")),
         "explain": measure_explain(enc, daogou["explain"], max(1, args.repeats)),
     }
     python["load"] = {"start": load_start, "end": load_average()}
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(python, f, indent=1)
+    return python
 
+
+def print_report(args, daogou, python):
+    """The header lines, the table and the ratio lines."""
     m = daogou["machine"]
     print(f"daogou {m['version']} vs Python {python['versions']['python']} "
           f"(torch {python['versions']['torch']}, transformers "
           f"{python['versions']['transformers']}, lime {python['versions']['lime']}, shap "
-          f"{python['versions']['shap']}, captum {python['versions']['captum'] or 'n/a'})")
-    print(f"model all-MiniLM-L6-v2 f32 on {m['cpu']}, {m['threads']} threads "
+          f"{python['versions']['shap']}, captum {python['versions']['captum'] or 'n/a'}, "
+          f"onnxruntime {python['versions'].get('onnxruntime') or 'n/a'})")
+    print(f"model {os.path.basename(os.path.normpath(args.model))} f32 on {m['cpu']}, "
+          f"{m['threads']} threads "
           f"(torch: {python['threads']}); load average daogou run {m['load_start']:.2f} -> "
-          f"{m['load_end']:.2f}, python run {load_start:.2f} -> {python['load']['end']:.2f}")
+          f"{m['load_end']:.2f}, python run {python['load']['start']:.2f} -> {python['load']['end']:.2f}")
     print(f"explanations: \"{daogou['explain']['request']}\" vs the top "
           f"{len(daogou['explain']['products'])} demo products, time for all of them; "
           f"exact Shapley daogou vs python: max |dphi| = "
           f"{python['explain']['exact_vs_daogou_max_abs']:.1e}")
     print()
+    if args.encoder_again:
+        merge_encoder_runs(daogou, args.encoder_again)
     for row in table_lines(daogou, python):
+        print(row)
+    print()
+    for row in ratio_lines(daogou, python):
         print(row)
 
 

@@ -76,6 +76,8 @@ def main():
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=120, help="seconds per request")
     parser.add_argument("--json", help="also write the report here")
+    parser.add_argument("--duration", type=float, help="run for this many seconds instead of "
+                        "a number of requests (a soak), sampling RSS every tenth of it")
     parser.add_argument("--queries", help="file of distinct requests, one per line: send "
                         "each as a default recommendation instead of the fixed mix")
     args = parser.parse_args()
@@ -99,12 +101,16 @@ def main():
     checkpoints = {max(1, args.requests * k // 10): k for k in range(1, 11)}
     rss_samples = {}
 
+    deadline = None if args.duration is None else time.perf_counter() + args.duration
+
     def worker():
         conn = http.client.HTTPConnection(target.hostname, target.port, timeout=args.timeout)
         while True:
             with lock:
                 i = state["next"]
-                if i >= args.requests:
+                over = (time.perf_counter() >= deadline if deadline is not None
+                        else i >= args.requests)
+                if over:
                     break
                 state["next"] += 1
             path, payload = body(i, queries)
@@ -128,7 +134,7 @@ def main():
                 if problem:
                     errors.append(problem)
                 state["done"] += 1
-                if state["done"] in checkpoints:
+                if deadline is None and state["done"] in checkpoints:
                     rss_samples[checkpoints[state["done"]]] = rss_kib(args.pid)
         conn.close()
 
@@ -136,6 +142,12 @@ def main():
     cache_start = cache_counts(target)
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
+    if deadline is not None:
+        def sampler():
+            for k in range(1, 11):
+                time.sleep(args.duration / 10)
+                rss_samples[k] = rss_kib(args.pid)
+        threads.append(threading.Thread(target=sampler))
     for t in threads:
         t.start()
     for t in threads:
@@ -187,7 +199,8 @@ def main():
     rss = report["rss_mib"]
     print(f"server RSS   start {rss['start']} MiB, middle {rss['middle']} MiB, "
           f"end {rss['end']} MiB")
-    print(f"  after each tenth of the requests: {', '.join(map(str, samples))} MiB")
+    tenth = "the duration" if deadline is not None else "the requests"
+    print(f"  after each tenth of {tenth}: {', '.join(map(str, samples))} MiB")
     if cache:
         print(f"embedding cache  {cache['hits']} hits, {cache['misses']} misses "
               f"(hit rate {cache['hit_rate']}) during the load")

@@ -77,6 +77,10 @@ enum What {
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,
+        /// The encoder and the explanations only: no catalog to index or embed (what
+        /// `scripts/bench --quick` runs).
+        #[arg(long)]
+        quick: bool,
     },
 }
 
@@ -154,8 +158,10 @@ struct AllReport {
     machine: Machine,
     encoder: encoder::Report,
     explain: explain::Report,
-    index: index::Report,
-    recommend: recommend::Report,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<index::Report>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recommend: Option<recommend::Report>,
 }
 
 pub fn run(args: BenchArgs, model_dir: Option<&Path>) -> Result<()> {
@@ -186,12 +192,21 @@ pub fn run(args: BenchArgs, model_dir: Option<&Path>) -> Result<()> {
             let report = recommend::measure(&encoder, &data, &options)?;
             emit(json, &report, machine, recommend::print)
         }
-        What::All { data, json } => {
+        What::All { data, json, quick } => {
             let encoder_report = encoder::measure(&encoder, &encoder::Options::default())?;
             let explain_report = explain::measure(&encoder, &explain::Options::default())?;
-            let index_report = index::measure(&encoder, &data, &index::Options::default())?;
-            let recommend_report =
-                recommend::measure(&encoder, &data, &recommend::Options::default())?;
+            let (index_report, recommend_report) = if quick {
+                (None, None)
+            } else {
+                (
+                    Some(index::measure(&encoder, &data, &index::Options::default())?),
+                    Some(recommend::measure(
+                        &encoder,
+                        &data,
+                        &recommend::Options::default(),
+                    )?),
+                )
+            };
             let report = AllReport {
                 machine: machine.finish(),
                 encoder: encoder_report,
@@ -207,10 +222,14 @@ pub fn run(args: BenchArgs, model_dir: Option<&Path>) -> Result<()> {
                 encoder::print(&report.encoder);
                 println!();
                 explain::print(&report.explain);
-                println!();
-                index::print(&report.index);
-                println!();
-                recommend::print(&report.recommend);
+                if let Some(index) = &report.index {
+                    println!();
+                    index::print(index);
+                }
+                if let Some(recommend) = &report.recommend {
+                    println!();
+                    recommend::print(recommend);
+                }
             }
             Ok(())
         }
