@@ -207,7 +207,7 @@ struct Weights<'a> {
 }
 
 /// Tokens per block unless there are too few to keep every thread busy.
-const BLOCK_TOKENS: usize = 512;
+const BLOCK_TOKENS: usize = 256;
 
 /// Cuts `tokens` into consecutive blocks of whole sequences of about [`BLOCK_TOKENS`]
 /// tokens, smaller where that leaves a thread idle.
