@@ -1,5 +1,6 @@
 //! The packed forward pass (what `embed` runs on the CPU) against the padded candle pass
-//! that also returns attentions: same hidden states, whatever the mix of lengths.
+//! that also returns attentions: same hidden states, whatever the mix of lengths; and the
+//! encoder's embedding cache.
 
 use daogou_model::{ForwardOptions, PackedTokens, SentenceEncoder};
 
@@ -91,4 +92,24 @@ fn packed_input_that_does_not_add_up_is_an_error() {
         })
         .expect("nothing to do is fine");
     assert!(empty.is_empty());
+}
+
+#[test]
+fn cached_embeddings_are_the_embeddings_and_are_counted() {
+    let cached = daogou_model::SentenceEncoder::load(encoder().dir())
+        .expect("load")
+        .with_cache(8);
+    let texts = ["waterproof boots", "", "boots"];
+    let fresh = cached.embed(&texts).expect("embed");
+    let first = cached.embed_cached(None, &texts).expect("cached");
+    let again = cached
+        .embed_cached(None, &texts[..2])
+        .expect("cached again");
+    for (a, b) in fresh.iter().zip(&first) {
+        assert!(max_abs_diff(a, b) < 1e-6);
+    }
+    assert_eq!(again[..], first[..2], "answered from the cache");
+    let stats = cached.cache_stats().expect("a cache");
+    assert_eq!((stats.hits, stats.misses, stats.entries), (2, 3, 3));
+    assert!(encoder().cache_stats().is_none(), "no cache unless asked");
 }
