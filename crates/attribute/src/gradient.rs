@@ -178,7 +178,7 @@ impl<'a> EmbeddingSimilarity<'a> {
                 p.len()
             )));
         }
-        let per_pass = (MAX_GRADIENT_TOKENS / (seq * self.num_targets).max(1)).max(1);
+        let per_pass = (MAX_GRADIENT_TOKENS / seq.max(1)).max(1);
         let mut out = Vec::with_capacity(points.len());
         for chunk in points.chunks(per_pass) {
             out.extend(self.pass(chunk)?);
@@ -186,20 +186,18 @@ impl<'a> EmbeddingSimilarity<'a> {
         Ok(out)
     }
 
-    /// One forward/backward pass: each point is repeated once per target, and the sum of
-    /// all (point, target) similarities is differentiated, which gives every pair's
-    /// gradient at once because the copies are independent inputs.
+    /// One forward pass over the points, then one backward pass per target from the same
+    /// graph: each point's similarity to that target, summed over the points, whose
+    /// gradient is every point's own because the points are independent inputs.
     fn pass(&self, points: &[Vec<f32>]) -> Result<TargetOutputs> {
         let (seq, hidden, k) = (self.encoding.len(), self.encoder.dim(), self.num_targets);
-        let rows = points.len() * k;
+        let rows = points.len();
         let device = self.encoder.model().device();
-        let mut flat = Vec::with_capacity(rows * seq * hidden);
-        for p in points {
-            for _ in 0..k {
-                flat.extend_from_slice(p);
-            }
-        }
-        let embeds = Var::from_tensor(&Tensor::from_vec(flat, (rows, seq, hidden), device)?)?;
+        let embeds = Var::from_tensor(&Tensor::from_vec(
+            points.concat(),
+            (rows, seq, hidden),
+            device,
+        )?)?;
         let batch = self
             .encoder
             .tokenizer()
@@ -209,17 +207,28 @@ impl<'a> EmbeddingSimilarity<'a> {
             &batch.token_type_ids,
             &batch.attention_mask,
         )?;
-        let targets = self.targets.repeat((points.len(), 1))?;
-        let scores = (sentence * targets)?.sum(1)?;
-        let grads = scores.sum_all()?.backward()?;
-        let grad = grads.get(embeds.as_tensor()).ok_or_else(|| {
-            ModelError::InvalidInput("no gradient reached the word embeddings".into())
-        })?;
-        let grad = grad.reshape((rows, seq * hidden))?.to_vec2::<f32>()?;
-        let scores = scores.to_vec1::<f32>()?;
-        let mut pairs = scores.into_iter().map(f64::from).zip(grad);
-        Ok((0..points.len())
-            .map(|_| pairs.by_ref().take(k).collect())
+        // [points, targets]
+        let scores = sentence.matmul(&self.targets.t()?)?;
+        let mut grads = Vec::with_capacity(k);
+        for t in 0..k {
+            let store = scores.narrow(1, t, 1)?.sum_all()?.backward()?;
+            let grad = store.get(embeds.as_tensor()).ok_or_else(|| {
+                ModelError::InvalidInput("no gradient reached the word embeddings".into())
+            })?;
+            grads.push(grad.reshape((rows, seq * hidden))?.to_vec2::<f32>()?);
+        }
+        let scores = scores.to_vec2::<f32>()?;
+        Ok(scores
+            .into_iter()
+            .enumerate()
+            .map(|(p, row)| {
+                row.into_iter()
+                    .zip(&mut grads)
+                    .map(|(score, per_target)| {
+                        (f64::from(score), std::mem::take(&mut per_target[p]))
+                    })
+                    .collect()
+            })
             .collect())
     }
 }

@@ -16,6 +16,8 @@
 mod attention;
 mod kernels;
 
+use std::cell::RefCell;
+
 use candle_core::{CpuStorage, Storage, StorageRef, Tensor};
 
 use crate::bert::{Activation, BertModel, LayerNorm};
@@ -266,29 +268,64 @@ impl pulp::WithSimd for Block<'_> {
             }
         }
 
-        let mut qkv = vec![0f32; count * 3 * hidden];
-        let mut context = vec![0f32; count * hidden];
-        let mut intermediate = vec![0f32; count * inner];
-        for layer in &w.layers {
-            matmul(&x, layer.qkv.0, &mut qkv, hidden, false);
-            for row in qkv.chunks_exact_mut(3 * hidden) {
-                add(row, layer.qkv.1);
-            }
-            let heads = config.num_attention_heads;
-            self_attention(&qkv, &mut context, tokens.lengths, hidden, heads);
-            // x ← LayerNorm(x + context·Wᵀ + b): the product accumulates onto the residual.
-            matmul(&context, layer.attention_out.0, &mut x, hidden, true);
-            bias_and_norm(&mut x, layer.attention_out.1, layer.attention_norm, eps);
-            matmul(&x, layer.intermediate.0, &mut intermediate, hidden, false);
-            bias_and_activation(
-                &mut intermediate,
-                layer.intermediate.1,
-                self.model.activation,
-            );
-            matmul(&intermediate, layer.output.0, &mut x, inner, true);
-            bias_and_norm(&mut x, layer.output.1, layer.output_norm, eps);
-        }
+        // Taken out of the thread-local and put back, so that the layers run here, inside
+        // the dispatch, rather than in a closure.
+        let mut scratch = SCRATCH.with(RefCell::take);
+        scratch.qkv.resize(count * 3 * hidden, 0.0);
+        scratch.context.resize(count * hidden, 0.0);
+        scratch.intermediate.resize(count * inner, 0.0);
+        layers(self.model, w, tokens, &mut x, &mut scratch);
+        SCRATCH.with(|s| s.replace(scratch));
         x
+    }
+}
+
+/// Buffers of the activations a thread's blocks go through, kept between blocks: a
+/// long-running server then allocates them once per thread rather than per block, and its
+/// memory does not fragment (they grow to the largest block seen, a few MiB).
+#[derive(Default)]
+struct Scratch {
+    qkv: Vec<f32>,
+    context: Vec<f32>,
+    intermediate: Vec<f32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Every layer on one block, `x` holding the embeddings on entry and the last hidden state
+/// on return; the scratch buffers are sized for the block.
+#[inline(always)]
+fn layers(
+    model: &BertModel,
+    w: &Weights<'_>,
+    tokens: PackedTokens<'_>,
+    x: &mut [f32],
+    scratch: &mut Scratch,
+) {
+    let config = &model.config;
+    let (hidden, inner) = (config.hidden_size, config.intermediate_size);
+    let eps = config.layer_norm_eps as f32;
+    let Scratch {
+        qkv,
+        context,
+        intermediate,
+    } = scratch;
+    for layer in &w.layers {
+        matmul(x, layer.qkv.0, qkv, hidden, false);
+        for row in qkv.chunks_exact_mut(3 * hidden) {
+            add(row, layer.qkv.1);
+        }
+        let heads = config.num_attention_heads;
+        self_attention(qkv, context, tokens.lengths, hidden, heads);
+        // x ← LayerNorm(x + context·Wᵀ + b): the product accumulates onto the residual.
+        matmul(context, layer.attention_out.0, x, hidden, true);
+        bias_and_norm(x, layer.attention_out.1, layer.attention_norm, eps);
+        matmul(x, layer.intermediate.0, intermediate, hidden, false);
+        bias_and_activation(intermediate, layer.intermediate.1, model.activation);
+        matmul(intermediate, layer.output.0, x, inner, true);
+        bias_and_norm(x, layer.output.1, layer.output_norm, eps);
     }
 }
 
