@@ -169,14 +169,14 @@ impl SentenceEncoder {
     /// kind), answering from the cache set by [`with_cache`](Self::with_cache) where it holds
     /// a text and keeping what it computes; without a cache, the same as those.
     pub fn embed_cached(&self, kind: Option<&str>, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let prefix = kind.and_then(|k| self.prompt(k)).unwrap_or("");
         let Some(cache) = &self.cache else {
             return match kind {
                 Some(kind) => self.embed_with_prompt(kind, texts),
                 None => self.embed(texts),
             };
         };
-        let keys: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
+        let prefix = kind.and_then(|k| self.prompt(k));
+        let keys = prefixed(prefix, texts);
         let mut found = cache.lookup(&keys);
         let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
         let refs: Vec<&str> = missing.iter().map(|&i| keys[i].as_str()).collect();
@@ -259,8 +259,8 @@ impl SentenceEncoder {
     pub fn embed_with_prompt(&self, name: &str, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         match self.prompt(name) {
             Some(prefix) => {
-                let prefixed: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
-                let refs: Vec<&str> = prefixed.iter().map(String::as_str).collect();
+                let texts = prefixed(Some(prefix), texts);
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
                 self.embed(&refs)
             }
             None => self.embed(texts),
@@ -393,6 +393,12 @@ impl SentenceEncoder {
             attentions,
         })
     }
+}
+
+/// `texts` with `prefix` (a model's prompt) in front, if any: what the encoder embeds.
+fn prefixed(prefix: Option<&str>, texts: &[&str]) -> Vec<String> {
+    let prefix = prefix.unwrap_or("");
+    texts.iter().map(|t| format!("{prefix}{t}")).collect()
 }
 
 fn read_optional_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {

@@ -29,9 +29,7 @@ impl Pooling {
             }
         })
     }
-}
 
-impl Pooling {
     /// Pools one sequence's token states (`dim` wide each); no tokens give zeros.
     pub fn pool_rows(self, tokens: &[&[f32]], dim: usize) -> Vec<f32> {
         match (self, tokens.first()) {
