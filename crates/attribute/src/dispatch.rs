@@ -4,7 +4,7 @@
 
 use daogou_explain::{
     Auto, Evaluator, ExactShapley, Explainer, Explanation, GradientTimesInput, IntegratedGradients,
-    KernelShap, Lime, Method, Occlusion, PermutationShap, TextFeatures,
+    KernelShap, Lime, Method, Occlusion, OwenValues, PermutationShap, TextFeatures,
 };
 use daogou_model::SentenceEncoder;
 
@@ -102,6 +102,7 @@ pub fn attribute(
             seed: params.seed,
             ..KernelShap::default()
         }),
+        Method::OwenValues => Box::new(OwenValues::default()),
         Method::PermutationShap => Box::new(PermutationShap {
             n_permutations: params.permutation_pairs,
             max_evals: None,

@@ -11,10 +11,12 @@
 //! parameters and documented cost):
 //! - [`ExactShapley`] enumerates all 2^M coalitions (M ≤ 14 by default);
 //! - [`KernelShap`] solves the Shapley-kernel weighted least squares with exact efficiency;
+//! - [`OwenValues`] are exact Shapley values of the game of feature groups (phrases),
+//!   shared inside each group, for requests too long to enumerate;
 //! - [`PermutationShap`] samples antithetic permutations and reports standard errors;
 //! - [`Lime`] uses lime's text sampler and kernel with a weighted ridge surrogate;
 //! - [`Occlusion`] is leave-one-out;
-//! - [`Auto`] picks exact, Kernel SHAP, or a documented fallback by M and budget.
+//! - [`Auto`] picks exact, Owen, Kernel SHAP, or a documented fallback by M and budget.
 //!
 //! Gradient methods work on a [`DifferentiableModel`]: [`IntegratedGradients`] and
 //! [`GradientTimesInput`], with [`FeatureGroups`] mapping input dimensions (embedding
@@ -104,5 +106,6 @@ pub use model::{FnModel, MaskedModel};
 pub use occlusion::Occlusion;
 pub use shapley::exact::ExactShapley;
 pub use shapley::kernel::KernelShap;
+pub use shapley::owen::OwenValues;
 pub use shapley::permutation::PermutationShap;
 pub use text::{is_cjk, MaskingStrategy, Pooling, TextFeatures, TokenWordMap, Word};

@@ -7,18 +7,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// An attribution method. Requests name the method they want; an [`Explanation`](crate::Explanation)
-/// names the method that produced it (`Shap` settles on `ExactShapley` or `KernelShap`).
+/// names the method that produced it (`Shap` settles on `ExactShapley`, `OwenValues` or `KernelShap`).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
-    /// Shapley values: exact when affordable, Kernel SHAP beyond ([`Auto`](crate::Auto)).
+    /// Shapley values: exact when affordable, Owen values over word groups or Kernel SHAP
+    /// beyond ([`Auto`](crate::Auto)).
     Shap,
     /// Exact Shapley values (2^M evaluations).
     ExactShapley,
     /// Kernel SHAP.
     KernelShap,
+    /// Owen values over groups of features (exact Shapley values of the grouped game).
+    OwenValues,
     /// Permutation-sampling Shapley values.
     PermutationShap,
     /// LIME.
@@ -36,10 +39,11 @@ pub enum Method {
 
 impl Method {
     /// Every method, in the order explanations are listed.
-    pub const ALL: [Method; 9] = [
+    pub const ALL: [Method; 10] = [
         Method::Shap,
         Method::ExactShapley,
         Method::KernelShap,
+        Method::OwenValues,
         Method::PermutationShap,
         Method::Lime,
         Method::Occlusion,
@@ -87,6 +91,7 @@ impl Method {
             Method::Shap => "shap",
             Method::ExactShapley => "exact_shapley",
             Method::KernelShap => "kernel_shap",
+            Method::OwenValues => "owen_values",
             Method::PermutationShap => "permutation_shap",
             Method::Lime => "lime",
             Method::Occlusion => "occlusion",
@@ -100,7 +105,11 @@ impl Method {
     pub fn is_shapley(self) -> bool {
         matches!(
             self,
-            Method::Shap | Method::ExactShapley | Method::KernelShap | Method::PermutationShap
+            Method::Shap
+                | Method::ExactShapley
+                | Method::KernelShap
+                | Method::OwenValues
+                | Method::PermutationShap
         )
     }
 

@@ -67,6 +67,12 @@ use daogou_catalog::{CatalogError, CatalogIndex};
 /// BM25 score at which the keyword component reaches one half.
 pub const KEYWORD_HALF: f64 = 4.0;
 
+/// Longest request (in words) given a counterfactual.
+const COUNTERFACTUAL_MAX_FEATURES: usize = 16;
+
+/// Most words a counterfactual removes once the request is too long to enumerate.
+const COUNTERFACTUAL_MAX_REMOVED: usize = 2;
+
 /// Recommends products of a catalog with a loaded encoder.
 pub struct Recommender<'a> {
     catalog: &'a CatalogIndex,
@@ -672,7 +678,7 @@ impl<'a> Recommender<'a> {
                 item.explanations.push(e);
             }
         }
-        let counterfactual = if m <= Auto::default().exact_max_features {
+        let counterfactual = if m <= COUNTERFACTUAL_MAX_FEATURES {
             self.counterfactual(query, items, language, &mut evaluator)?
         } else {
             None
@@ -689,8 +695,10 @@ impl<'a> Recommender<'a> {
         })
     }
 
-    /// The fewest request words whose removal puts another of the shown products first,
-    /// read from the coalitions already evaluated (exact Shapley enumerates them all).
+    /// The fewest request words whose removal puts another of the shown products first:
+    /// read from the coalitions exact Shapley already evaluated when it enumerated them all,
+    /// and searched among removals of at most [`COUNTERFACTUAL_MAX_REMOVED`] words past that
+    /// (M + M(M−1)/2 coalitions, some already evaluated by the Owen values).
     fn counterfactual(
         &self,
         query: &Query,
@@ -713,7 +721,13 @@ impl<'a> Recommender<'a> {
                     .sum()
             })
             .collect();
+        let max_removed = if m <= Auto::default().exact_max_features {
+            m
+        } else {
+            COUNTERFACTUAL_MAX_REMOVED
+        };
         let mut masks: Vec<Mask> = (0..(1usize << m) - 1)
+            .filter(|bits: &usize| m - (bits.count_ones() as usize) <= max_removed)
             .map(|bits| {
                 let present: Vec<bool> = (0..m).map(|j| bits >> j & 1 == 1).collect();
                 Mask::from_bools(&present)

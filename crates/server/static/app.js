@@ -30,7 +30,7 @@
 
   /** Explanation method names the server reports, per method the page asks for. */
   const METHOD_IDS = {
-    shap: ['exact_shapley', 'kernel_shap', 'permutation_shap'],
+    shap: ['exact_shapley', 'owen_values', 'kernel_shap', 'permutation_shap'],
     lime: ['lime'],
     integrated_gradients: ['integrated_gradients'],
     attention: ['attention'],

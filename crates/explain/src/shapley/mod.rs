@@ -2,6 +2,7 @@
 
 pub mod exact;
 pub mod kernel;
+pub mod owen;
 pub mod permutation;
 
 /// Binomial coefficient C(n, k) in floating point (`inf` when it overflows).

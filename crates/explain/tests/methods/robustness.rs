@@ -93,12 +93,18 @@ fn ten_thousand_features_fall_back_to_occlusion_quickly() {
 fn auto_follows_its_documented_rule() {
     let auto = Auto::default();
     assert!(matches!(auto.plan(1).unwrap().choice, AutoChoice::Exact(_)));
+    assert!(matches!(auto.plan(8).unwrap().choice, AutoChoice::Exact(_)));
+    // Past 2^8 coalitions: Owen values over contiguous groups, while they fit the budget.
+    let plan = auto.plan(9).unwrap();
+    assert!(matches!(plan.choice, AutoChoice::Owen(_)) && !plan.fallback);
+    assert!(
+        plan.reason.contains("[3, 3, 3]") && plan.reason.contains("80"),
+        "{}",
+        plan.reason
+    );
+    assert!(matches!(auto.plan(24).unwrap().choice, AutoChoice::Owen(_)));
     assert!(matches!(
-        auto.plan(12).unwrap().choice,
-        AutoChoice::Exact(_)
-    ));
-    assert!(matches!(
-        auto.plan(13).unwrap().choice,
+        auto.plan(25).unwrap().choice,
         AutoChoice::Kernel(_)
     ));
     assert!(matches!(
@@ -117,9 +123,14 @@ fn auto_follows_its_documented_rule() {
         max_evals: Some(b),
         ..Auto::default()
     };
-    // 2^10 = 1024 evaluations do not fit 500: Kernel SHAP instead.
+    // 2^8 = 256 evaluations do not fit 100: Owen values (64 for groups of 3, 3 and 2).
     assert!(matches!(
-        budget(500).plan(10).unwrap().choice,
+        budget(100).plan(8).unwrap().choice,
+        AutoChoice::Owen(_)
+    ));
+    // Owen values over 10 features (112) do not fit 100: Kernel SHAP instead.
+    assert!(matches!(
+        budget(100).plan(10).unwrap().choice,
         AutoChoice::Kernel(_)
     ));
     // Between M + 1 and Kernel SHAP's minimum 2 + 2M: occlusion.

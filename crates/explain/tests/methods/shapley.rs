@@ -1,7 +1,8 @@
 //! Shapley estimators and occlusion against analytic values.
 
 use daogou_explain::{
-    EvalConfig, Evaluator, ExactShapley, Explainer, KernelShap, Occlusion, PermutationShap,
+    EvalConfig, Evaluator, ExactShapley, ExplainError, Explainer, KernelShap, Mask, Method,
+    Occlusion, OwenValues, PermutationShap,
 };
 
 use crate::common::{evaluator, max_abs_diff, Games};
@@ -238,4 +239,158 @@ fn kernel_ridge_shrinks_but_keeps_efficiency() {
     let spread = |v: &[f64]| v.iter().map(|x| (x - 1.0).abs()).sum::<f64>();
     assert!(spread(&ridged.values) < spread(&exact.values) - 0.1);
     assert!(ridged.notes.iter().any(|n| n.contains("ridge")));
+}
+
+/// Owen values by their definition: the mean marginal contribution over the orders of the
+/// features that keep every group together.
+fn owen_by_orders(game: &Games, groups: &[Vec<usize>]) -> Vec<f64> {
+    fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
+        if items.len() <= 1 {
+            return vec![items.to_vec()];
+        }
+        let mut out = Vec::new();
+        for (k, &first) in items.iter().enumerate() {
+            let mut rest = items.to_vec();
+            rest.remove(k);
+            for mut tail in permutations(&rest) {
+                tail.insert(0, first);
+                out.push(tail);
+            }
+        }
+        out
+    }
+    let m = game.num_features;
+    let group_orders = permutations(&(0..groups.len()).collect::<Vec<_>>());
+    let mut phi = vec![0.0; m];
+    let mut orders = 0usize;
+    for group_order in &group_orders {
+        // Every combination of the orders inside each group.
+        let mut orders_of_features: Vec<Vec<usize>> = vec![vec![]];
+        for &k in group_order {
+            let inner = permutations(&groups[k]);
+            orders_of_features = orders_of_features
+                .iter()
+                .flat_map(|prefix| inner.iter().map(move |p| [prefix.as_slice(), p].concat()))
+                .collect();
+        }
+        for order in orders_of_features {
+            let mut before = game.value(0, &Mask::empty(m));
+            for (k, &i) in order.iter().enumerate() {
+                let mask = Mask::from_indices(m, &order[..=k]).expect("in range");
+                let after = game.value(0, &mask);
+                phi[i] += after - before;
+                before = after;
+            }
+            orders += 1;
+        }
+    }
+    phi.iter().map(|v| v / orders as f64).collect()
+}
+
+/// A 6-feature game with interactions inside and across groups.
+fn six_feature_game() -> Games {
+    Games::new(
+        6,
+        vec![vec![
+            (0.5, vec![0]),
+            (1.0, vec![0, 1]),
+            (2.0, vec![1, 4]),
+            (-1.5, vec![2, 3, 5]),
+            (0.8, vec![3, 4, 5]),
+            (0.3, vec![]),
+        ]],
+    )
+}
+
+#[test]
+fn owen_values_are_the_mean_over_orders_that_keep_groups_together() {
+    let game = six_feature_game();
+    let groups = vec![vec![0, 1, 2], vec![3], vec![4, 5]];
+    let mut ev = evaluator(&game);
+    let owen = OwenValues {
+        groups: Some(groups.clone()),
+        ..OwenValues::default()
+    }
+    .explain(&mut ev)
+    .unwrap()
+    .remove(0);
+    assert_eq!(owen.method, Method::OwenValues);
+    let expected = owen_by_orders(&game, &groups);
+    assert!(
+        max_abs_diff(&owen.values, &expected) < 1e-12,
+        "{:?} vs {expected:?}",
+        owen.values
+    );
+    assert!(owen.efficiency_gap().unwrap() < 1e-12);
+    assert_eq!(owen.model_evals, OwenValues::cost(&[3, 1, 2]));
+    assert!(
+        owen.notes[0].contains("[x0 x1 x2] [x3] [x4 x5]"),
+        "{:?}",
+        owen.notes
+    );
+    // Not the Shapley values: the grouping changes the game's split.
+    assert!(max_abs_diff(&owen.values, &game.shapley(0)) > 0.05);
+}
+
+#[test]
+fn owen_values_with_one_group_or_singletons_are_the_shapley_values() {
+    let game = six_feature_game();
+    for groups in [vec![(0..6).collect()], (0..6).map(|i| vec![i]).collect()] {
+        let mut ev = evaluator(&game);
+        let owen = OwenValues {
+            groups: Some(groups),
+            ..OwenValues::default()
+        }
+        .explain(&mut ev)
+        .unwrap()
+        .remove(0);
+        assert!(max_abs_diff(&owen.values, &game.shapley(0)) < 1e-12);
+        assert_eq!(owen.model_evals, 64);
+    }
+}
+
+#[test]
+fn owen_values_over_sixteen_features_are_efficient_and_cheap() {
+    let game = Games::rich16();
+    let mut ev = evaluator(&game);
+    let owen = OwenValues::default().explain(&mut ev).unwrap().remove(0);
+    assert!(owen.efficiency_gap().unwrap() < 1e-12);
+    assert_eq!(owen.model_evals, OwenValues::cost(&[4, 4, 4, 4]));
+    assert!(owen.model_evals < 500, "{} of 65,536", owen.model_evals);
+    assert_eq!(game.repeats.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // Main effects are kept exactly: the groups only move interaction terms.
+    let additive = Games::linear(0.2, &(0..16).map(|i| i as f64 - 4.0).collect::<Vec<_>>());
+    let mut ev = evaluator(&additive);
+    let owen = OwenValues::default().explain(&mut ev).unwrap().remove(0);
+    assert!(max_abs_diff(&owen.values, &additive.shapley(0)) < 1e-12);
+}
+
+#[test]
+fn owen_values_reject_groups_that_are_not_a_partition() {
+    let game = six_feature_game();
+    for groups in [
+        vec![vec![0, 1, 2], vec![3, 4]],       // 5 is missing
+        vec![vec![0, 1, 2], vec![2, 3, 4, 5]], // 2 twice
+        vec![vec![0, 1, 2, 3, 4, 5], vec![6]], // out of range
+        vec![vec![0, 1, 2, 3, 4, 5], vec![]],  // empty group
+    ] {
+        let mut ev = evaluator(&game);
+        let err = OwenValues {
+            groups: Some(groups.clone()),
+            ..OwenValues::default()
+        }
+        .explain(&mut ev)
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ExplainError::InvalidParameter {
+                    param: "groups",
+                    ..
+                }
+            ),
+            "{groups:?}: {err}"
+        );
+        assert_eq!(ev.stats().evaluated, 0);
+    }
 }
