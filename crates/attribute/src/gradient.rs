@@ -1,7 +1,7 @@
 //! The encoder's embedding path with gradients, seen by Integrated Gradients and
 //! gradient × input: the similarity of a text's sentence embedding to fixed targets.
 
-use candle_core::{Tensor, Var};
+use candle_core::Tensor;
 use daogou_explain::{
     DifferentiableModel, ExplainError, FeatureGroups, TargetOutputs, TextFeatures, TokenWordMap,
 };
@@ -20,12 +20,10 @@ pub enum EmbeddingBaseline {
     Zeros,
 }
 
-/// Most tokens (sequences × sequence length) in one forward/backward pass. It bounds the
-/// memory of the activations kept for the backward pass, and smaller passes are faster
-/// too: tensors stay under glibc's 32 MB mmap threshold, so freed memory is reused instead
-/// of being returned to the kernel and zeroed again (IG on ten products: 3.2 s at 8,192
-/// tokens, 2.8 s at 2,048; 1,024 is no faster).
-const MAX_GRADIENT_TOKENS: usize = 2048;
+/// Most tokens (points × sequence length) in one forward/backward pass: it bounds the
+/// memory of the gradients one pass returns (tokens × hidden × targets values); the
+/// activations the backward pass reads are kept per block of 256 tokens only.
+const MAX_GRADIENT_TOKENS: usize = 8192;
 
 /// Cosine similarity between the sentence embedding computed from a text's word
 /// embeddings and fixed targets (one output each), with gradients with respect to those
@@ -33,9 +31,8 @@ const MAX_GRADIENT_TOKENS: usize = 2048;
 pub struct EmbeddingSimilarity<'a> {
     encoder: &'a SentenceEncoder,
     encoding: Encoding,
-    /// `[targets, hidden]`.
-    targets: Tensor,
-    num_targets: usize,
+    /// Unit vectors, `hidden` wide each.
+    targets: Vec<Vec<f32>>,
     /// Bytes of the model's prompt in front of the text (0 without one).
     prompt_len: usize,
 }
@@ -86,17 +83,10 @@ impl<'a> EmbeddingSimilarity<'a> {
             )));
         }
         let encoding = encoder.tokenizer().encode(&format!("{prompt}{text}"))?;
-        let flat: Vec<f32> = targets.concat();
-        let targets_tensor = Tensor::from_vec(
-            flat,
-            (targets.len(), encoder.dim()),
-            encoder.model().device(),
-        )?;
         Ok(Self {
             encoder,
             encoding,
-            targets: targets_tensor,
-            num_targets: targets.len(),
+            targets: targets.iter().map(|t| t.to_vec()).collect(),
             prompt_len: prompt.len(),
         })
     }
@@ -186,46 +176,27 @@ impl<'a> EmbeddingSimilarity<'a> {
         Ok(out)
     }
 
-    /// One forward pass over the points, then one backward pass per target from the same
-    /// graph: each point's similarity to that target, summed over the points, whose
-    /// gradient is every point's own because the points are independent inputs.
+    /// One forward and one backward pass over the points for every target together
+    /// ([`SentenceEncoder::similarity_gradients`]).
     fn pass(&self, points: &[Vec<f32>]) -> Result<TargetOutputs> {
-        let (seq, hidden, k) = (self.encoding.len(), self.encoder.dim(), self.num_targets);
-        let rows = points.len();
-        let device = self.encoder.model().device();
-        let embeds = Var::from_tensor(&Tensor::from_vec(
-            points.concat(),
-            (rows, seq, hidden),
-            device,
-        )?)?;
-        let batch = self
-            .encoder
-            .tokenizer()
-            .batch(&vec![&self.encoding; rows], device)?;
-        let sentence = self.encoder.embed_from_word_embeddings(
-            embeds.as_tensor(),
-            &batch.token_type_ids,
-            &batch.attention_mask,
-        )?;
-        // [points, targets]
-        let scores = sentence.matmul(&self.targets.t()?)?;
-        let mut grads = Vec::with_capacity(k);
-        for t in 0..k {
-            let store = scores.narrow(1, t, 1)?.sum_all()?.backward()?;
-            let grad = store.get(embeds.as_tensor()).ok_or_else(|| {
-                ModelError::InvalidInput("no gradient reached the word embeddings".into())
-            })?;
-            grads.push(grad.reshape((rows, seq * hidden))?.to_vec2::<f32>()?);
-        }
-        let scores = scores.to_vec2::<f32>()?;
-        Ok(scores
+        let width = self.encoding.len() * self.encoder.dim();
+        let targets: Vec<&[f32]> = self.targets.iter().map(Vec::as_slice).collect();
+        let result =
+            self.encoder
+                .similarity_gradients(&self.encoding, &points.concat(), &targets)?;
+        let mut per_target: Vec<_> = result
+            .gradients
+            .iter()
+            .map(|g| g.chunks_exact(width))
+            .collect();
+        Ok(result
+            .scores
             .into_iter()
-            .enumerate()
-            .map(|(p, row)| {
+            .map(|row| {
                 row.into_iter()
-                    .zip(&mut grads)
-                    .map(|(score, per_target)| {
-                        (f64::from(score), std::mem::take(&mut per_target[p]))
+                    .zip(&mut per_target)
+                    .map(|(score, grads)| {
+                        (f64::from(score), grads.next().unwrap_or_default().to_vec())
                     })
                     .collect()
             })
@@ -247,7 +218,7 @@ impl DifferentiableModel for EmbeddingSimilarity<'_> {
     }
 
     fn num_targets(&self) -> usize {
-        self.num_targets
+        self.targets.len()
     }
 
     fn value_and_grad_targets(

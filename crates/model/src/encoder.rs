@@ -241,6 +241,11 @@ impl SentenceEncoder {
         self.pooling
     }
 
+    /// Whether sentence embeddings are scaled to unit length.
+    pub fn normalizes(&self) -> bool {
+        self.normalize
+    }
+
     /// Width of the sentence embedding.
     pub fn dim(&self) -> usize {
         self.model.config().hidden_size

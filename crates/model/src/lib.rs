@@ -23,6 +23,7 @@ pub mod fetch;
 pub mod head;
 pub mod packed;
 pub mod pooling;
+mod similarity;
 pub mod tokenize;
 
 pub use bert::{BertModel, BertOutput, ForwardOptions};
@@ -32,6 +33,7 @@ pub use config::BertConfig;
 pub use encoder::{Analysis, SentenceEncoder};
 pub use error::{ModelError, Result};
 pub use head::{ClassifierHead, HeadMetrics, TrainOptions};
-pub use packed::PackedTokens;
+pub use packed::{InputGradients, OutputGradient, PackedEmbeddings, PackedTokens};
 pub use pooling::Pooling;
+pub use similarity::SimilarityGradients;
 pub use tokenize::{Encoding, TextTokenizer, TruncationPolicy};

@@ -48,6 +48,30 @@ impl Pooling {
             }
         }
     }
+
+    /// Spreads the gradient of a pooled vector over the token rows it was pooled from
+    /// (`rows`: tokens × `grad.len()`, overwritten): the backward step of
+    /// [`pool_rows`](Self::pool_rows).
+    pub fn unpool_rows(self, grad: &[f32], rows: &mut [f32]) {
+        let dim = grad.len();
+        let count = rows.len() / dim.max(1);
+        match self {
+            Pooling::Cls => {
+                rows.fill(0.0);
+                if count > 0 {
+                    rows[..dim].copy_from_slice(grad);
+                }
+            }
+            Pooling::Mean => {
+                let share = 1.0 / count.max(1) as f32;
+                for row in rows.chunks_exact_mut(dim) {
+                    for (r, g) in row.iter_mut().zip(grad) {
+                        *r = g * share;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Scales `v` to unit L2 norm (zeros stay zero), as [`l2_normalize`] does a row.

@@ -1,7 +1,7 @@
 //! Multi-head self-attention over packed sequences: each sequence attends to its own tokens
 //! only, so no padding is computed and no mask is needed.
 
-use super::kernels::softmax;
+use super::kernels::{dot, softmax};
 
 /// Writes the attention context `[tokens, hidden]` of every sequence from the fused
 /// projections `qkv` `[tokens, 3 · hidden]` (queries, then keys, then values, each
@@ -130,5 +130,122 @@ fn weighted_values<'a>(
                 *o = pj.mul_add(*v, *o);
             }
         }
+    }
+}
+
+/// The sequences' positions in packed buffers: (first token, first probability) of each,
+/// with the probabilities of a sequence of `len` tokens taking `heads · len²` values.
+fn sequence_offsets(
+    lengths: &[usize],
+    heads: usize,
+) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    lengths.iter().scan((0, 0), move |(token, prob), &len| {
+        let at = (len, *token, *prob);
+        *token += len;
+        *prob += heads * len * len;
+        Some(at)
+    })
+}
+
+/// [`self_attention`] in plain loops that keeps the attention probabilities, `[heads,
+/// len, len]` per sequence, end to end: what [`attention_backward`] reads.
+#[inline(always)]
+pub(crate) fn attention_recorded(
+    qkv: &[f32],
+    context: &mut [f32],
+    lengths: &[usize],
+    heads: usize,
+) -> Vec<f32> {
+    let hidden = context.len() / lengths.iter().sum::<usize>().max(1);
+    let (dim, stride) = (hidden / heads, 3 * hidden);
+    let scale = 1.0 / (dim as f32).sqrt();
+    let total: usize = lengths.iter().map(|l| heads * l * l).sum();
+    let mut probs = vec![0f32; total];
+    for (len, token, prob) in sequence_offsets(lengths, heads) {
+        let row = |i: usize, offset: usize| {
+            let at = (token + i) * stride + offset;
+            &qkv[at..at + dim]
+        };
+        for head in 0..heads {
+            let p = &mut probs[prob + head * len * len..prob + (head + 1) * len * len];
+            let (q_at, k_at, v_at) = (head * dim, hidden + head * dim, 2 * hidden + head * dim);
+            for (i, weights) in p.chunks_exact_mut(len).enumerate() {
+                let q = row(i, q_at);
+                for (j, w) in weights.iter_mut().enumerate() {
+                    *w = scale * dot(q, row(j, k_at));
+                }
+                softmax(weights);
+                let at = (token + i) * hidden + head * dim;
+                let out = &mut context[at..at + dim];
+                out.fill(0.0);
+                for (j, &w) in weights.iter().enumerate() {
+                    for (o, v) in out.iter_mut().zip(row(j, v_at)) {
+                        *o = w.mul_add(*v, *o);
+                    }
+                }
+            }
+        }
+    }
+    probs
+}
+
+/// The gradient of the fused projections `qkv` `[tokens, 3 · hidden]` from that of the
+/// attention context `[tokens, hidden]`, for one output: with P = softmax(s·QKᵀ) and
+/// C = PV, dV = Pᵀ·dC, dS = P ⊙ (dC·Vᵀ − rowsum(P ⊙ dC·Vᵀ)), dQ = s·dS·K, dK = s·dSᵀ·Q.
+#[inline(always)]
+pub(crate) fn attention_backward(
+    context_grad: &[f32],
+    qkv: &[f32],
+    probs: &[f32],
+    lengths: &[usize],
+    heads: usize,
+    qkv_grad: &mut [f32],
+) {
+    let hidden = context_grad.len() / lengths.iter().sum::<usize>().max(1);
+    let (dim, stride) = (hidden / heads, 3 * hidden);
+    let scale = 1.0 / (dim as f32).sqrt();
+    qkv_grad.fill(0.0);
+    let mut score_grad = Vec::new();
+    for (len, token, prob) in sequence_offsets(lengths, heads) {
+        let at = |i: usize, offset: usize| (token + i) * stride + offset;
+        score_grad.resize(len * len, 0.0);
+        for head in 0..heads {
+            let p = &probs[prob + head * len * len..prob + (head + 1) * len * len];
+            let (q_at, k_at, v_at) = (head * dim, hidden + head * dim, 2 * hidden + head * dim);
+            let dc = |i: usize| {
+                let at = (token + i) * hidden + head * dim;
+                &context_grad[at..at + dim]
+            };
+            for (i, (ds, p)) in score_grad
+                .chunks_exact_mut(len)
+                .zip(p.chunks_exact(len))
+                .enumerate()
+            {
+                for (j, d) in ds.iter_mut().enumerate() {
+                    *d = dot(dc(i), &qkv[at(j, v_at)..at(j, v_at) + dim]);
+                }
+                let mean = dot(p, ds);
+                for (d, &w) in ds.iter_mut().zip(p) {
+                    *d = w * (*d - mean) * scale;
+                }
+            }
+            for i in 0..len {
+                for j in 0..len {
+                    let (s, w) = (score_grad[i * len + j], p[i * len + j]);
+                    let (qi, kj, vj) = (at(i, q_at), at(j, k_at), at(j, v_at));
+                    axpy(s, &qkv[kj..kj + dim], &mut qkv_grad[qi..qi + dim]);
+                    axpy(s, &qkv[qi..qi + dim], &mut qkv_grad[kj..kj + dim]);
+                    axpy(w, dc(i), &mut qkv_grad[vj..vj + dim]);
+                }
+            }
+        }
+    }
+}
+
+/// `y += a · x`.
+#[inline(always)]
+fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y = a.mul_add(*x, *y);
     }
 }

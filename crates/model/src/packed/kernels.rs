@@ -16,35 +16,67 @@ const LANES: usize = 8;
 /// # Panics
 /// If a slice's length is not a multiple of `k`, or `out` is not `m × n`.
 pub(crate) fn matmul(a: &[f32], w: &[f32], out: &mut [f32], k: usize, accumulate: bool) {
+    product(a, w, out, k, accumulate, false);
+}
+
+/// `out = a · wᵀ` (or `out += a · wᵀ`) for `a` of `m × n` and `w` of `k × n`: the input
+/// gradient of a linear layer whose transposed weight is `w`.
+///
+/// # Panics
+/// If a slice's length is not a multiple of `n`, or `out` is not `m × k`.
+pub(crate) fn matmul_transposed(a: &[f32], w: &[f32], out: &mut [f32], n: usize, accumulate: bool) {
+    product(a, w, out, n, accumulate, true);
+}
+
+/// `a` (`m × inner`) times `w` (`inner × cols`, or `cols × inner` read transposed) into
+/// `out` (`m × cols`).
+fn product(
+    a: &[f32],
+    w: &[f32],
+    out: &mut [f32],
+    inner: usize,
+    accumulate: bool,
+    transposed: bool,
+) {
     assert!(
-        k > 0 && a.len().is_multiple_of(k),
-        "lhs is not a multiple of k"
+        inner > 0 && a.len().is_multiple_of(inner),
+        "lhs is not a multiple of the inner dimension"
     );
-    assert!(w.len().is_multiple_of(k), "weight is not a multiple of k");
-    let (m, n) = (a.len() / k, w.len() / k);
-    assert_eq!(out.len(), m * n, "output has the wrong size");
-    if m == 0 || n == 0 {
+    assert!(
+        w.len().is_multiple_of(inner),
+        "weight is not a multiple of the inner dimension"
+    );
+    let (m, cols) = (a.len() / inner, w.len() / inner);
+    assert_eq!(out.len(), m * cols, "output has the wrong size");
+    if m == 0 || cols == 0 {
         return;
     }
-    // SAFETY: the assertions above give `a` m×k, `w` k×n and `out` m×n elements, all
-    // row-major, so every index gemm computes from these dimensions and strides lies
-    // inside its slice; `out` is borrowed mutably and so aliases neither input.
+    // Strides of w as an inner × cols matrix: (row, column).
+    let (w_rs, w_cs) = if transposed {
+        (1, inner as isize)
+    } else {
+        (cols as isize, 1)
+    };
+    // SAFETY: the assertions above give `a` m×inner, `w` inner×cols (either layout) and
+    // `out` m×cols elements, all row-major, so every index gemm computes from these
+    // dimensions and strides lies inside its slice; `out` is borrowed mutably and so
+    // aliases neither input.
     #[allow(unsafe_code)]
     unsafe {
         gemm::gemm(
             m,
-            n,
-            k,
+            cols,
+            inner,
             out.as_mut_ptr(),
             1,
-            n as isize,
+            cols as isize,
             accumulate,
             a.as_ptr(),
             1,
-            k as isize,
+            inner as isize,
             w.as_ptr(),
-            1,
-            n as isize,
+            w_cs,
+            w_rs,
             1.0,
             1.0,
             false,
@@ -105,6 +137,59 @@ pub(crate) fn layer_norm(row: &mut [f32], weight: &[f32], bias: &[f32], eps: f32
     for ((x, w), b) in row.iter_mut().zip(weight).zip(bias) {
         *x = ((*x - mean) * inv).mul_add(*w, *b);
     }
+}
+
+/// [`layer_norm`] that also writes the normalised row `x̂ = (x − mean) / σ` to
+/// `normalized` and returns `1 / σ`: what [`layer_norm_backward`] needs.
+#[inline(always)]
+pub(crate) fn layer_norm_recorded(
+    row: &mut [f32],
+    (weight, bias): (&[f32], &[f32]),
+    eps: f32,
+    normalized: &mut [f32],
+) -> f32 {
+    let n = row.len() as f32;
+    let mean = sum(row) / n;
+    let inv = 1.0 / (squared_deviations(row, mean) / n + eps).sqrt();
+    for (((x, w), b), h) in row.iter_mut().zip(weight).zip(bias).zip(normalized) {
+        *h = (*x - mean) * inv;
+        *x = h.mul_add(*w, *b);
+    }
+    inv
+}
+
+/// The gradient of a layer norm's input from its output's, in place:
+/// `dx = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / σ` with `g = dy ⊙ weight`.
+#[inline(always)]
+pub(crate) fn layer_norm_backward(grad: &mut [f32], normalized: &[f32], inv: f32, weight: &[f32]) {
+    let n = grad.len() as f32;
+    for (g, w) in grad.iter_mut().zip(weight) {
+        *g *= w;
+    }
+    let mean = sum(grad) / n;
+    let mean_x = dot(grad, normalized) / n;
+    for (g, h) in grad.iter_mut().zip(normalized) {
+        *g = inv * (*g - mean - h * mean_x);
+    }
+}
+
+/// `a · b`, vectorised like [`sum`].
+#[inline(always)]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for ((s, x), y) in acc.iter_mut().zip(x).zip(y) {
+            *s = x.mul_add(*y, *s);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 /// `c[0] + x·c[1] + x²·c[2] + …` by Horner's rule, in fused multiply-adds.
@@ -170,13 +255,35 @@ pub(crate) fn gelu_erf(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
 
+/// The derivative of [`gelu_erf`]: `Φ(x) + x·φ(x)`.
+#[inline(always)]
+pub(crate) fn gelu_erf_derivative(x: f32) -> f32 {
+    // 1 / √(2π)
+    const INV_SQRT_2PI: f32 = 0.398_942_3;
+    let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+    cdf + x * INV_SQRT_2PI * exp(-0.5 * x * x)
+}
+
+/// `tanh(0.797…·(x + 0.0447…·x³))`, the inner term of [`gelu_tanh`].
+#[inline(always)]
+fn gelu_tanh_inner(x: f32) -> f32 {
+    let inner = 0.797_884_6 * (x + 0.044_715 * x * x * x);
+    // tanh(u) = 1 − 2 / (e^{2u} + 1)
+    1.0 - 2.0 / (exp(2.0 * inner) + 1.0)
+}
+
 /// GELU with the tanh approximation (`gelu_new`).
 #[inline(always)]
 pub(crate) fn gelu_tanh(x: f32) -> f32 {
-    let inner = 0.797_884_6 * (x + 0.044_715 * x * x * x);
-    // tanh(u) = 1 − 2 / (e^{2u} + 1)
-    let tanh = 1.0 - 2.0 / (exp(2.0 * inner) + 1.0);
-    0.5 * x * (1.0 + tanh)
+    0.5 * x * (1.0 + gelu_tanh_inner(x))
+}
+
+/// The derivative of [`gelu_tanh`].
+#[inline(always)]
+pub(crate) fn gelu_tanh_derivative(x: f32) -> f32 {
+    let tanh = gelu_tanh_inner(x);
+    let inner_derivative = 0.797_884_6 * (1.0 + 3.0 * 0.044_715 * x * x);
+    0.5 * (1.0 + tanh) + 0.5 * x * (1.0 - tanh * tanh) * inner_derivative
 }
 
 /// Softmax of one row in place.
@@ -277,6 +384,87 @@ mod tests {
         layer_norm(&mut row, &[2.0; 21], &[1.0; 21], 1e-12);
         for (g, w) in row.iter().zip(&want) {
             assert!((g - w).abs() < 1e-5, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn transposed_products_match_a_naive_loop() {
+        let (m, n, k) = (9, 5, 4);
+        let a: Vec<f32> = (0..m * n).map(|i| (i % 7) as f32 - 3.0).collect();
+        let w: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.5).collect();
+        let mut want = vec![2.0f32; m * k];
+        for i in 0..m {
+            for j in 0..k {
+                want[i * k + j] += (0..n).map(|c| a[i * n + c] * w[j * n + c]).sum::<f32>();
+            }
+        }
+        let mut got = vec![2.0f32; m * k];
+        matmul_transposed(&a, &w, &mut got, n, true);
+        assert_eq!(got, want);
+    }
+
+    /// Central difference of `f` at `x`, in f64.
+    fn derivative(f: impl Fn(f64) -> f64, x: f64) -> f64 {
+        let h = 1e-4;
+        (f(x + h) - f(x - h)) / (2.0 * h)
+    }
+
+    #[test]
+    fn gelu_derivatives_match_finite_differences() {
+        let erf_gelu = |x: f64| 0.5 * x * (1.0 + reference_erf(x / 2f64.sqrt()));
+        let tanh_gelu = |x: f64| {
+            let u = (2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x.powi(3));
+            0.5 * x * (1.0 + u.tanh())
+        };
+        for i in -60..=60 {
+            let x = i as f64 * 0.1;
+            let (e, t) = (derivative(erf_gelu, x), derivative(tanh_gelu, x));
+            assert!(
+                (f64::from(gelu_erf_derivative(x as f32)) - e).abs() < 2e-6,
+                "{x}"
+            );
+            assert!(
+                (f64::from(gelu_tanh_derivative(x as f32)) - t).abs() < 2e-6,
+                "{x}"
+            );
+        }
+    }
+
+    #[test]
+    fn layer_norm_backward_matches_finite_differences() {
+        let n = 13;
+        let x: Vec<f64> = (0..n).map(|i| ((i * 7) % 11) as f64 * 0.3 - 1.0).collect();
+        let weight: Vec<f32> = (0..n).map(|i| 0.5 + i as f32 * 0.1).collect();
+        let upstream: Vec<f64> = (0..n).map(|i| (i as f64 * 0.9).sin()).collect();
+        // loss(x) = upstream · LayerNorm(x), in f64.
+        let loss = |x: &[f64]| {
+            let mean = x.iter().sum::<f64>() / n as f64;
+            let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
+            x.iter()
+                .zip(&weight)
+                .zip(&upstream)
+                .map(|((v, w), u)| u * (v - mean) / (var + 1e-12).sqrt() * f64::from(*w))
+                .sum::<f64>()
+        };
+        let mut row: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut normalized = vec![0f32; n];
+        let inv = layer_norm_recorded(&mut row, (&weight, &[0.0; 13]), 1e-12, &mut normalized);
+        let mut grad: Vec<f32> = upstream.iter().map(|&u| u as f32).collect();
+        layer_norm_backward(&mut grad, &normalized, inv, &weight);
+        for i in 0..n {
+            let want = derivative(
+                |v| {
+                    let mut moved = x.clone();
+                    moved[i] = v;
+                    loss(&moved)
+                },
+                x[i],
+            );
+            assert!(
+                (f64::from(grad[i]) - want).abs() < 1e-4,
+                "{i}: {} vs {want}",
+                grad[i]
+            );
         }
     }
 }

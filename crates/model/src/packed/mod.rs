@@ -14,9 +14,11 @@
 //! rounding (checked in the tests).
 
 mod attention;
+mod gradient;
 mod kernels;
 
 use std::cell::RefCell;
+use std::ops::Range;
 
 use candle_core::{CpuStorage, Storage, StorageRef, Tensor};
 
@@ -26,6 +28,8 @@ use crate::error::{ModelError, Result};
 use attention::self_attention;
 use kernels::{add, gelu_erf, gelu_tanh, layer_norm, matmul};
 use rayon::prelude::*;
+
+pub use gradient::{InputGradients, OutputGradient, PackedEmbeddings};
 
 /// Token sequences laid end to end: the input of [`BertModel::forward_packed`].
 #[derive(Debug, Clone, Copy)]
@@ -129,25 +133,21 @@ impl BertModel {
         self.check_packed(tokens)?;
         let guards = Guards::lock(&self.packed_tensors());
         let slices = guards.slices()?;
-        let weights = Weights {
-            word: slices[0],
-            position: slices[1],
-            token_type: slices[2],
-            norm: (slices[3], slices[4]),
-            layers: slices[5..]
-                .chunks_exact(TENSORS_PER_LAYER)
-                .map(LayerWeights::from_slices)
-                .collect(),
-        };
-        let blocks = blocks(tokens, rayon::current_num_threads());
+        let weights = Weights::from_slices(&slices);
+        let spans = block_spans(tokens.lengths, rayon::current_num_threads());
         let arch = pulp::Arch::new();
-        let outputs: Vec<Vec<f32>> = blocks
+        let outputs: Vec<Vec<f32>> = spans
             .into_par_iter()
-            .map(|tokens| {
+            .map(|span| {
+                let block = PackedTokens {
+                    ids: &tokens.ids[span.tokens.clone()],
+                    type_ids: &tokens.type_ids[span.tokens],
+                    lengths: &tokens.lengths[span.sequences],
+                };
                 arch.dispatch(Block {
                     model: self,
                     weights: &weights,
-                    tokens,
+                    tokens: block,
                 })
             })
             .collect();
@@ -208,29 +208,62 @@ struct Weights<'a> {
     layers: Vec<LayerWeights<'a>>,
 }
 
+impl<'a> Weights<'a> {
+    /// The weights from the slices of [`BertModel::packed_tensors`], in that order.
+    fn from_slices(slices: &[&'a [f32]]) -> Self {
+        Weights {
+            word: slices[0],
+            position: slices[1],
+            token_type: slices[2],
+            norm: (slices[3], slices[4]),
+            layers: slices[5..]
+                .chunks_exact(TENSORS_PER_LAYER)
+                .map(LayerWeights::from_slices)
+                .collect(),
+        }
+    }
+}
+
+/// `row ← word + position + token type`: a token's summed embeddings, before their norm.
+#[inline(always)]
+fn embed_row(row: &mut [f32], word: &[f32], w: &Weights<'_>, position: usize, kind: usize) {
+    let hidden = row.len();
+    let position = &w.position[position * hidden..(position + 1) * hidden];
+    let token_type = &w.token_type[kind * hidden..(kind + 1) * hidden];
+    for (((x, a), b), c) in row.iter_mut().zip(word).zip(position).zip(token_type) {
+        *x = a + b + c;
+    }
+}
+
 /// Tokens per block unless there are too few to keep every thread busy.
 const BLOCK_TOKENS: usize = 256;
 
-/// Cuts `tokens` into consecutive blocks of whole sequences of about [`BLOCK_TOKENS`]
-/// tokens, smaller where that leaves a thread idle.
-fn blocks(tokens: PackedTokens<'_>, threads: usize) -> Vec<PackedTokens<'_>> {
-    let total = tokens.ids.len();
+/// One block of whole sequences: which sequences, and which tokens.
+#[derive(Debug, Clone, PartialEq)]
+struct BlockSpan {
+    sequences: Range<usize>,
+    tokens: Range<usize>,
+}
+
+/// Cuts sequences of `lengths` into consecutive blocks of whole sequences of about
+/// [`BLOCK_TOKENS`] tokens, smaller where that leaves a thread idle.
+fn block_spans(lengths: &[usize], threads: usize) -> Vec<BlockSpan> {
+    let total: usize = lengths.iter().sum();
     let target = total.div_ceil(threads.max(1)).clamp(1, BLOCK_TOKENS);
-    let mut blocks = Vec::new();
+    let mut spans = Vec::new();
     let (mut first_seq, mut first_token, mut size) = (0, 0, 0);
-    for (i, &len) in tokens.lengths.iter().enumerate() {
+    for (i, &len) in lengths.iter().enumerate() {
         size += len;
-        if size >= target || i + 1 == tokens.lengths.len() {
+        if size >= target || i + 1 == lengths.len() {
             let end = first_token + size;
-            blocks.push(PackedTokens {
-                ids: &tokens.ids[first_token..end],
-                type_ids: &tokens.type_ids[first_token..end],
-                lengths: &tokens.lengths[first_seq..=i],
+            spans.push(BlockSpan {
+                sequences: first_seq..i + 1,
+                tokens: first_token..end,
             });
             (first_seq, first_token, size) = (i + 1, end, 0);
         }
     }
-    blocks
+    spans
 }
 
 /// One block's pass through the embeddings and every layer, as one dispatched unit.
@@ -258,11 +291,7 @@ impl pulp::WithSimd for Block<'_> {
             for (pos, row) in rows.by_ref().take(len).enumerate() {
                 let (id, kind) = (tokens.ids[at] as usize, tokens.type_ids[at] as usize);
                 let word = &w.word[id * hidden..(id + 1) * hidden];
-                let position = &w.position[pos * hidden..(pos + 1) * hidden];
-                let token_type = &w.token_type[kind * hidden..(kind + 1) * hidden];
-                for (((x, a), b), c) in row.iter_mut().zip(word).zip(position).zip(token_type) {
-                    *x = a + b + c;
-                }
+                embed_row(row, word, w, pos, kind);
                 layer_norm(row, w.norm.0, w.norm.1, eps);
                 at += 1;
             }

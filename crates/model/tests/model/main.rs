@@ -6,3 +6,4 @@ mod e5_chinese_sentiment;
 mod e5_multilingual;
 mod golden_parity;
 mod packed_forward;
+mod packed_gradient;
