@@ -148,16 +148,16 @@ impl NormRecord {
     fn apply(x: &mut [f32], bias: Option<&[f32]>, norm: (&[f32], &[f32]), eps: f32) -> Self {
         let width = norm.0.len();
         let mut normalized = vec![0f32; x.len()];
-        let inv = x
+        let mut inv = Vec::with_capacity(x.len() / width);
+        for (row, out) in x
             .chunks_exact_mut(width)
             .zip(normalized.chunks_exact_mut(width))
-            .map(|(row, out)| {
-                if let Some(bias) = bias {
-                    add(row, bias);
-                }
-                layer_norm_recorded(row, norm, eps, out)
-            })
-            .collect();
+        {
+            if let Some(bias) = bias {
+                add(row, bias);
+            }
+            inv.push(layer_norm_recorded(row, norm, eps, out));
+        }
         Self { normalized, inv }
     }
 
@@ -220,11 +220,10 @@ impl pulp::WithSimd for GradientBlock<'_> {
         let embeddings_norm = NormRecord::apply(&mut x, None, w.norm, eps);
         let mut context = vec![0f32; count * hidden];
         let mut activated = vec![0f32; count * inner];
-        let records: Vec<LayerRecord> = w
-            .layers
-            .iter()
-            .map(|layer| self.forward(layer, &mut x, &mut context, &mut activated))
-            .collect();
+        let mut records = Vec::with_capacity(w.layers.len());
+        for layer in &w.layers {
+            records.push(self.forward(layer, &mut x, &mut context, &mut activated));
+        }
 
         let mut grad = (self.output_gradient)(&x, self.lengths);
         if grad.len() != self.outputs * x.len() {
@@ -325,19 +324,26 @@ impl GradientBlock<'_> {
 /// `row ← activation(row)`, with the activation's derivative at each input in `slope`.
 #[inline(always)]
 fn activate(activation: Activation, row: &mut [f32], slope: &mut [f32]) {
+    // Plain loops, not closures, so that the dispatch's instruction set reaches them.
     let values = row.iter_mut().zip(slope);
     match activation {
-        Activation::Gelu => values.for_each(|(x, s)| {
-            *s = gelu_erf_derivative(*x);
-            *x = gelu_erf(*x);
-        }),
-        Activation::GeluTanh => values.for_each(|(x, s)| {
-            *s = gelu_tanh_derivative(*x);
-            *x = gelu_tanh(*x);
-        }),
-        Activation::Relu => values.for_each(|(x, s)| {
-            *s = if *x > 0.0 { 1.0 } else { 0.0 };
-            *x = x.max(0.0);
-        }),
+        Activation::Gelu => {
+            for (x, s) in values {
+                *s = gelu_erf_derivative(*x);
+                *x = gelu_erf(*x);
+            }
+        }
+        Activation::GeluTanh => {
+            for (x, s) in values {
+                *s = gelu_tanh_derivative(*x);
+                *x = gelu_tanh(*x);
+            }
+        }
+        Activation::Relu => {
+            for (x, s) in values {
+                *s = if *x > 0.0 { 1.0 } else { 0.0 };
+                *x = x.max(0.0);
+            }
+        }
     }
 }
