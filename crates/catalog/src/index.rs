@@ -6,12 +6,13 @@ use std::collections::HashMap;
 
 use daogou_explain::dot;
 
+use crate::backend::CatalogStore;
 use crate::embed::TextEmbedder;
 use crate::error::CatalogError;
 use crate::keyword::KeywordIndex;
 use crate::product::Product;
 use crate::reviews::ReviewSummary;
-use crate::store::{Store, UpsertProgress};
+use crate::store::UpsertProgress;
 use crate::vocabulary::RequestVocabulary;
 
 /// Products, embeddings and indexes of one catalog.
@@ -72,7 +73,7 @@ impl CatalogIndex {
     /// Loads the products, this embedder's vectors and the review summaries from `store`,
     /// embedding (and storing) whatever is missing first.
     pub fn from_store(
-        store: &mut Store,
+        store: &mut dyn CatalogStore,
         embedder: &dyn TextEmbedder,
         progress: &mut dyn FnMut(UpsertProgress),
     ) -> Result<Self, CatalogError> {

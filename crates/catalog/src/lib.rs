@@ -2,6 +2,8 @@
 //!
 //! - [`product`]: the [`Product`] model, [`price`] parsing, CSV / JSON Lines
 //!   [`import`]ers with their column [`mapping`], and the built-in [`demo`] catalog;
+//! - [`backend`]: the [`CatalogStore`] trait the two stores implement: [`store`] (SQLite,
+//!   the embedded default) and [`postgres`] (PostgreSQL + pgvector, replicated);
 //! - [`store`]: SQLite persistence of products, embeddings and review summaries;
 //! - [`history`] and [`history_store`]: shopper histories as data, and their opt-in
 //!   storage in the same database;
@@ -15,6 +17,7 @@
 //!
 //! Nothing here depends on an ML framework: vectors come in through [`TextEmbedder`].
 
+pub mod backend;
 pub mod demo;
 pub mod embed;
 pub mod error;
@@ -25,6 +28,7 @@ pub mod index;
 pub mod json;
 pub mod keyword;
 pub mod mapping;
+pub mod postgres;
 pub mod price;
 pub mod product;
 pub mod reviews;
@@ -35,6 +39,7 @@ pub mod store;
 pub mod vocabulary;
 pub mod words;
 
+pub use backend::{CatalogLocation, CatalogStore};
 pub use demo::{demo_catalog, DEMO_CATALOG_JSONL, DEMO_CATALOG_ZH_JSONL};
 pub use embed::{EmbedError, TextEmbedder, PASSAGE, QUERY};
 pub use error::CatalogError;
@@ -45,6 +50,7 @@ pub use import::{
 };
 pub use index::CatalogIndex;
 pub use mapping::{ColumnMapping, Role};
+pub use postgres::PgStore;
 pub use price::{parse_amount, parse_price, parse_price_in, Currency, Price, PriceError};
 pub use product::Product;
 pub use span::{has_cjk, Span};

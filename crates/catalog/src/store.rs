@@ -20,19 +20,18 @@
 //! again continues where it stopped: only products whose embedding text changed (or that
 //! have no vector for this model) are embedded again.
 
+use crate::backend::{
+    decode_product, decode_review_summary, upsert, CatalogStore, Pending, UpsertTarget,
+};
 use crate::embed::TextEmbedder;
-use crate::import::{ImportReport, ParsedCatalog};
-use crate::product::{sha256_hex, Product};
+use crate::product::Product;
 use crate::reviews::ReviewSummary;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Version of the schema this code writes and reads.
 pub const SCHEMA_VERSION: i64 = 1;
-
-/// Products embedded and committed per transaction.
-const BATCH: usize = 64;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +92,25 @@ pub enum StoreError {
     /// Any other SQLite error.
     #[error("sqlite: {0}")]
     Sqlite(rusqlite::Error),
+    /// A catalog location that cannot be parsed.
+    #[error("invalid catalog location {location:?}: {reason}")]
+    InvalidLocation {
+        /// The location, without its password.
+        location: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// PostgreSQL refused an operation.
+    #[error("postgres: {0}")]
+    Postgres(postgres::Error),
+    /// No database host answered (or none accepted writes) for as long as we retried.
+    #[error("the catalog database is unavailable (retried for {waited:?}): {reason}")]
+    Unavailable {
+        /// How long we retried.
+        waited: std::time::Duration,
+        /// The last failure.
+        reason: String,
+    },
 }
 
 /// Progress of [`Store::upsert`], reported after every committed batch.
@@ -217,9 +235,11 @@ impl Store {
                  model_id TEXT NOT NULL,
                  reviews INTEGER NOT NULL,
                  aspects_json TEXT NOT NULL);
-             INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');",
+             INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+             INSERT OR IGNORE INTO meta (key, value) VALUES ('catalog_version', '0');",
         )
         .map_err(fail)?;
+        tx.execute_batch(&version_triggers()).map_err(fail)?;
         tx.commit().map_err(fail)?;
         self.check_version()
     }
@@ -254,8 +274,61 @@ impl Store {
             .map_err(|e| sql_error(&self.path, e))
     }
 
-    /// Number of products.
-    pub fn len(&self) -> Result<usize, StoreError> {
+    /// Whether the database has a table of this name.
+    fn has_table(&self, name: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(|e| sql_error(&self.path, e))
+    }
+
+    /// Checks the database file (SQLite's `integrity_check`) and that every product has
+    /// at least one embedding: what a crash or a kill must never break.
+    pub fn check_integrity(&self) -> Result<(), StoreError> {
+        let fail = |e| sql_error(&self.path, e);
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(fail)?;
+        if verdict != "ok" {
+            return Err(StoreError::Corrupt(format!("integrity check: {verdict}")));
+        }
+        let unembedded: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM products p
+                 WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.product_id = p.id)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        if unembedded > 0 {
+            return Err(StoreError::Corrupt(format!(
+                "{unembedded} products have no embedding"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The connection, for tables other modules of this crate keep in the same database
+    /// ([`crate::history_store`]).
+    pub(crate) fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// An SQLite error of this database as a [`StoreError`].
+    pub(crate) fn error(&self, e: rusqlite::Error) -> StoreError {
+        sql_error(&self.path, e)
+    }
+}
+
+impl CatalogStore for Store {
+    fn len(&self) -> Result<usize, StoreError> {
         let n: i64 = self
             .conn
             .query_row("SELECT COUNT(*) FROM products", [], |r| r.get(0))
@@ -263,13 +336,7 @@ impl Store {
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
-    /// Whether the store has no products.
-    pub fn is_empty(&self) -> Result<bool, StoreError> {
-        Ok(self.len()? == 0)
-    }
-
-    /// All products in first-insertion order.
-    pub fn products(&self) -> Result<Vec<Product>, StoreError> {
+    fn products(&self) -> Result<Vec<Product>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT json FROM products ORDER BY seq")
@@ -285,8 +352,7 @@ impl Store {
         Ok(out)
     }
 
-    /// One product by id.
-    pub fn product(&self, id: &str) -> Result<Option<Product>, StoreError> {
+    fn product(&self, id: &str) -> Result<Option<Product>, StoreError> {
         let json: Option<String> = self
             .conn
             .query_row("SELECT json FROM products WHERE id = ?1", [id], |r| {
@@ -297,8 +363,7 @@ impl Store {
         json.map(|j| decode_product(&j)).transpose()
     }
 
-    /// Every stored vector of `model_id`, in product order.
-    pub fn embeddings(&self, model_id: &str) -> Result<EmbeddingTable, StoreError> {
+    fn embeddings(&self, model_id: &str) -> Result<EmbeddingTable, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -345,9 +410,7 @@ impl Store {
         Ok(table)
     }
 
-    /// Stores the review summary of `product_id`, replacing any earlier one; an id the
-    /// catalog does not have is [`StoreError::UnknownProduct`].
-    pub fn put_review_summary(
+    fn put_review_summary(
         &mut self,
         product_id: &str,
         summary: &ReviewSummary,
@@ -376,8 +439,7 @@ impl Store {
         tx.commit().map_err(fail)
     }
 
-    /// Every stored review summary, by product id.
-    pub fn review_summaries(&self) -> Result<HashMap<String, ReviewSummary>, StoreError> {
+    fn review_summaries(&self) -> Result<HashMap<String, ReviewSummary>, StoreError> {
         let fail = |e| sql_error(&self.path, e);
         if !self.has_table("review_summaries")? {
             return Ok(HashMap::new());
@@ -405,157 +467,45 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether the database has a table of this name.
-    fn has_table(&self, name: &str) -> Result<bool, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [name],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|found| found.is_some())
-            .map_err(|e| sql_error(&self.path, e))
-    }
-
-    /// Inserts new products, updates changed ones and embeds those whose embedding text
-    /// changed (or have no vector for this embedder). `progress` is called after each
-    /// committed batch.
-    pub fn upsert(
+    fn upsert(
         &mut self,
         products: &[Product],
         embedder: &dyn TextEmbedder,
         progress: &mut dyn FnMut(UpsertProgress),
     ) -> Result<UpsertReport, StoreError> {
-        let mut ids = HashSet::new();
-        if let Some(dup) = products.iter().find(|p| !ids.insert(p.id.as_str())) {
-            return Err(StoreError::DuplicateId(dup.id.clone()));
-        }
-        let model_id = embedder.model_id().to_string();
-        let dim = embedder.dim();
-        self.check_dim(&model_id, dim)?;
-        let existing = self.existing(&model_id)?;
-
-        let mut report = UpsertReport::default();
-        let mut work = Vec::new();
-        for product in products {
-            let content_hash = product.content_hash();
-            let text = product.embedding_text();
-            let text_hash = sha256_hex(text.as_bytes());
-            let (changed, needs_vector) = match existing.get(&product.id) {
-                None => {
-                    report.inserted.push(product.id.clone());
-                    (true, true)
-                }
-                Some((old_hash, old_text_hash)) => {
-                    let changed = *old_hash != content_hash;
-                    if changed {
-                        report.updated.push(product.id.clone());
-                    }
-                    (
-                        changed,
-                        old_text_hash.as_deref() != Some(text_hash.as_str()),
-                    )
-                }
-            };
-            if !changed && !needs_vector {
-                report.unchanged += 1;
-                continue;
-            }
-            work.push(Pending {
-                product,
-                content_hash,
-                text,
-                text_hash,
-                needs_vector,
-            });
-        }
-
-        let to_write = work.len();
-        let mut written = 0;
-        for batch in work.chunks(BATCH) {
-            let texts: Vec<&str> = batch
-                .iter()
-                .filter(|p| p.needs_vector)
-                .map(|p| p.text.as_str())
-                .collect();
-            let vectors = if texts.is_empty() {
-                Vec::new()
-            } else {
-                let vectors = embedder.embed(&texts).map_err(StoreError::Embedder)?;
-                check_vectors(&model_id, dim, texts.len(), &vectors)?;
-                vectors
-            };
-            self.write_batch(batch, &vectors, &model_id, dim)?;
-            report.embedded.extend(
-                batch
-                    .iter()
-                    .filter(|p| p.needs_vector)
-                    .map(|p| p.product.id.clone()),
-            );
-            written += batch.len();
-            progress(UpsertProgress { written, to_write });
-        }
-        Ok(report)
+        upsert(self, products, embedder, progress)
     }
 
-    /// [`upsert`](Self::upsert) of a parsed source, reported as an [`ImportReport`].
-    pub fn import(
-        &mut self,
-        parsed: ParsedCatalog,
-        embedder: &dyn TextEmbedder,
-        progress: &mut dyn FnMut(UpsertProgress),
-    ) -> Result<ImportReport, StoreError> {
-        let report = self.upsert(&parsed.products, embedder, progress)?;
-        Ok(ImportReport {
-            imported: report.inserted.len(),
-            updated: report.updated.len(),
-            unchanged: parsed.products.len() - report.inserted.len() - report.updated.len(),
-            skipped: parsed.skipped,
-            warnings: parsed.warnings,
-        })
-    }
-
-    /// Checks the database file (SQLite's `integrity_check`) and that every product has
-    /// at least one embedding: what a crash or a kill must never break.
-    pub fn check_integrity(&self) -> Result<(), StoreError> {
-        let fail = |e| sql_error(&self.path, e);
-        let verdict: String = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(fail)?;
-        if verdict != "ok" {
-            return Err(StoreError::Corrupt(format!("integrity check: {verdict}")));
-        }
-        let unembedded: i64 = self
+    fn version(&self) -> Result<i64, StoreError> {
+        let version: Option<i64> = self
             .conn
             .query_row(
-                "SELECT COUNT(*) FROM products p
-                 WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.product_id = p.id)",
+                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_version'",
                 [],
                 |r| r.get(0),
             )
-            .map_err(fail)?;
-        if unembedded > 0 {
-            return Err(StoreError::Corrupt(format!(
-                "{unembedded} products have no embedding"
-            )));
+            .optional()
+            .map_err(|e| sql_error(&self.path, e))?;
+        // A read-only database written before the counter existed: it never changes here.
+        Ok(version.unwrap_or(0))
+    }
+
+    fn delete(&mut self, ids: &[&str]) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let fail = |e| sql_error(&path, e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        let mut deleted = 0;
+        for id in ids {
+            deleted += tx
+                .execute("DELETE FROM products WHERE id = ?1", [id])
+                .map_err(fail)?;
         }
-        Ok(())
+        tx.commit().map_err(fail)?;
+        Ok(deleted)
     }
+}
 
-    /// The connection, for tables other modules of this crate keep in the same database
-    /// ([`crate::history_store`]).
-    pub(crate) fn connection(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
-
-    /// An SQLite error of this database as a [`StoreError`].
-    pub(crate) fn error(&self, e: rusqlite::Error) -> StoreError {
-        sql_error(&self.path, e)
-    }
-
-    /// Vectors already stored for `model_id` must have the embedder's dimension.
+impl UpsertTarget for Store {
     fn check_dim(&self, model_id: &str, dim: usize) -> Result<(), StoreError> {
         let stored: Option<i64> = self
             .conn
@@ -575,7 +525,6 @@ impl Store {
         }
     }
 
-    /// id -> (content hash, text hash of this model's vector).
     fn existing(
         &self,
         model_id: &str,
@@ -648,62 +597,22 @@ impl Store {
     }
 }
 
-/// A product that needs writing.
-struct Pending<'a> {
-    product: &'a Product,
-    content_hash: String,
-    text: String,
-    text_hash: String,
-    needs_vector: bool,
-}
-
-fn check_vectors(
-    model_id: &str,
-    dim: usize,
-    expected: usize,
-    vectors: &[Vec<f32>],
-) -> Result<(), StoreError> {
-    let bad = |problem: String| StoreError::BadEmbedding {
-        model_id: model_id.to_string(),
-        problem,
-    };
-    if vectors.len() != expected {
-        return Err(bad(format!(
-            "{} vectors for {expected} texts",
-            vectors.len()
-        )));
+/// Triggers that raise `meta.catalog_version` on every write to a catalog table.
+fn version_triggers() -> String {
+    let mut sql = String::new();
+    for table in ["products", "embeddings", "review_summaries"] {
+        for event in ["INSERT", "UPDATE", "DELETE"] {
+            sql.push_str(&format!(
+                "CREATE TRIGGER IF NOT EXISTS {table}_{event}_version AFTER {event} ON {table}
+                 BEGIN
+                     UPDATE meta SET value = CAST(value AS INTEGER) + 1
+                     WHERE key = 'catalog_version';
+                 END;\n",
+                event = event.to_lowercase()
+            ));
+        }
     }
-    if let Some(v) = vectors.iter().find(|v| v.len() != dim) {
-        return Err(bad(format!(
-            "a vector of length {} (dim is {dim})",
-            v.len()
-        )));
-    }
-    if vectors.iter().flatten().any(|x| !x.is_finite()) {
-        return Err(bad("a non-finite value".into()));
-    }
-    Ok(())
-}
-
-fn decode_product(json: &str) -> Result<Product, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("product row: {e}")))
-}
-
-fn decode_review_summary(
-    id: &str,
-    model_id: String,
-    reviews: i64,
-    json: &str,
-) -> Result<ReviewSummary, StoreError> {
-    let reviews = usize::try_from(reviews)
-        .map_err(|_| StoreError::Corrupt(format!("negative review count for {id:?}")))?;
-    let aspects = serde_json::from_str(json)
-        .map_err(|e| StoreError::Corrupt(format!("review summary of {id:?}: {e}")))?;
-    Ok(ReviewSummary {
-        model_id,
-        reviews,
-        aspects,
-    })
+    sql
 }
 
 fn is_read_only(e: &rusqlite::Error) -> bool {

@@ -21,6 +21,8 @@ pub struct Paths {
     pub data_dir: Option<PathBuf>,
     /// `--scenes FILE`.
     pub scenes: Option<PathBuf>,
+    /// `--catalog DSN` (or `$DAOGOU_CATALOG`).
+    pub catalog: Option<String>,
     /// Leave a new data directory without the demo catalog (commands that bring their own).
     pub without_demo: bool,
 }
@@ -95,6 +97,7 @@ pub fn open_guide(paths: &Paths) -> Result<Guide> {
         model_dir: Some(model_dir(paths.model.as_deref())?),
         data_dir: paths.data_dir.clone(),
         scenes_file: paths.scenes.clone(),
+        catalog: paths.catalog.clone(),
         without_demo: paths.without_demo,
     };
     let mut bar: Option<ProgressBar> = None;

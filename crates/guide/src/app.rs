@@ -13,8 +13,8 @@ use serde::Serialize;
 use daogou_attribute::{explain_pair, PairExplanation, TextExplainOptions};
 use daogou_catalog::reviews::ReviewSummary;
 use daogou_catalog::{
-    demo_catalog, import_path, CatalogError, CatalogIndex, ColumnMapping, HistoryEvent,
-    ImportReport, Store, UpsertProgress,
+    demo_catalog, import_path, CatalogError, CatalogIndex, CatalogLocation, ColumnMapping,
+    HistoryEvent, ImportReport, UpsertProgress,
 };
 
 use crate::answer::{RecommendOptions, Recommendations};
@@ -38,6 +38,9 @@ pub struct GuideConfig {
     pub data_dir: Option<PathBuf>,
     /// Scenes file; default: the built-in scenes.
     pub scenes_file: Option<PathBuf>,
+    /// Where the catalog is stored instead of the data directory's SQLite file: a
+    /// PostgreSQL connection string (`postgres://…`, several hosts allowed).
+    pub catalog: Option<String>,
     /// Leave a new, empty store empty instead of importing the demo catalog into it (for
     /// catalogs that must hold only their own products, as evaluations need).
     pub without_demo: bool,
@@ -61,7 +64,12 @@ pub struct Guide {
     encoder: SentenceEncoder,
     catalog: CatalogIndex,
     scenes: SceneRecognizer,
-    store_path: PathBuf,
+    /// Where the catalog is stored; `None` for an in-memory guide.
+    store: Option<CatalogLocation>,
+    /// Where the ranker file lives; `None` for an in-memory guide.
+    data_dir: Option<PathBuf>,
+    /// The store's [`CatalogStore::version`] when the catalog was loaded.
+    catalog_version: Option<i64>,
     ranker: Option<LearnedRanker>,
     ranker_source: String,
 }
@@ -116,17 +124,22 @@ impl Guide {
         let data_dir = config.data_dir.clone().unwrap_or_else(default_data_dir);
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-        let store_path = data_dir.join(CATALOG_DB);
-        let mut store = Store::open(&store_path)?;
+        let location = match &config.catalog {
+            Some(location) => CatalogLocation::parse(location),
+            None => CatalogLocation::Sqlite(data_dir.join(CATALOG_DB)),
+        };
+        let mut store = location.open()?;
         if store.is_empty()? && !config.without_demo {
             progress(OpenEvent::ImportingDemo);
             store.import(demo_catalog(), &PassageEmbedder(&encoder), &mut |p| {
                 progress(OpenEvent::Embedding(p))
             })?;
         }
-        let catalog = CatalogIndex::from_store(&mut store, &PassageEmbedder(&encoder), &mut |p| {
-            progress(OpenEvent::Embedding(p))
-        })?;
+        let catalog =
+            CatalogIndex::from_store(store.as_mut(), &PassageEmbedder(&encoder), &mut |p| {
+                progress(OpenEvent::Embedding(p))
+            })?;
+        let catalog_version = Some(store.version()?);
         let scene_config = match &config.scenes_file {
             Some(path) => SceneConfig::from_file(path)?,
             None => SceneConfig::builtin()?,
@@ -137,7 +150,9 @@ impl Guide {
             encoder,
             catalog,
             scenes,
-            store_path,
+            store: Some(location),
+            data_dir: Some(data_dir),
+            catalog_version,
             ranker,
             ranker_source,
         })
@@ -154,7 +169,9 @@ impl Guide {
             encoder,
             catalog,
             scenes,
-            store_path: PathBuf::new(),
+            store: None,
+            data_dir: None,
+            catalog_version: None,
             ranker: None,
             ranker_source: "weighted".to_string(),
         })
@@ -169,11 +186,7 @@ impl Guide {
     /// the data directory's ranker file so that later runs use it too (an in-memory guide
     /// keeps it in memory only).
     pub fn set_ranker(&mut self, ranker: LearnedRanker) -> Result<()> {
-        match self
-            .store_path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
+        match &self.data_dir {
             Some(dir) => {
                 let path = dir.join(RANKER_FILE);
                 ranker.save(&path)?;
@@ -193,6 +206,17 @@ impl Guide {
     /// The catalog.
     pub fn catalog(&self) -> &CatalogIndex {
         &self.catalog
+    }
+
+    /// Where the catalog is stored; `None` for an in-memory guide.
+    pub fn catalog_location(&self) -> Option<&CatalogLocation> {
+        self.store.as_ref()
+    }
+
+    /// The store's version when the catalog was loaded: a different
+    /// [`CatalogStore::version`] now means another server changed it since.
+    pub fn catalog_version(&self) -> Option<i64> {
+        self.catalog_version
     }
 
     /// The scene recogniser.
@@ -250,10 +274,14 @@ impl Guide {
         progress: &mut dyn FnMut(UpsertProgress),
     ) -> Result<ImportReport> {
         let parsed = import_path(path, mapping).map_err(CatalogError::from)?;
-        let mut store = Store::open(&self.store_path)?;
+        let location = self.store.as_ref().ok_or_else(|| {
+            GuideError::InvalidRequest("an in-memory guide has no store to import into".into())
+        })?;
+        let mut store = location.open()?;
         let embedder = PassageEmbedder(&self.encoder);
         let report = store.import(parsed, &embedder, progress)?;
-        self.catalog = CatalogIndex::from_store(&mut store, &embedder, progress)?;
+        self.catalog = CatalogIndex::from_store(store.as_mut(), &embedder, progress)?;
+        self.catalog_version = Some(store.version()?);
         Ok(report)
     }
 
@@ -261,8 +289,8 @@ impl Guide {
     /// database (an in-memory guide keeps it in memory only) and shows it from the next
     /// recommendation on. An id the catalog does not have is an error naming it.
     pub fn attach_reviews(&mut self, product_id: &str, summary: ReviewSummary) -> Result<()> {
-        if !self.store_path.as_os_str().is_empty() {
-            Store::open(&self.store_path)?.put_review_summary(product_id, &summary)?;
+        if let Some(location) = &self.store {
+            location.open()?.put_review_summary(product_id, &summary)?;
         }
         Ok(self.catalog.set_reviews(product_id, summary)?)
     }

@@ -77,7 +77,8 @@ impl ApiError {
 
     /// The answer to an error the guide returned, by its variant: `422` with the message
     /// for what the client can fix ([`GuideError::is_client_error`]), `507` when the store
-    /// could not write (disk full), `503` when it is read-only, and otherwise `500` without
+    /// could not write (disk full), `503` when it is read-only or its database unreachable
+    /// (with `Retry-After`), and otherwise `500` without
     /// internal detail (the whole cause chain goes to the log).
     pub fn guide(err: &GuideError) -> Self {
         match err {
@@ -86,6 +87,14 @@ impl ApiError {
             }
             GuideError::Catalog(CatalogError::Store(StoreError::ReadOnly(_))) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+            }
+            GuideError::Catalog(CatalogError::Store(StoreError::Unavailable { .. })) => {
+                eprintln!("daogou: {}", cause_chain(err));
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the catalog database is unreachable; retry shortly",
+                )
+                .with_header(RETRY_AFTER, HeaderValue::from_static("5"))
             }
             _ if err.is_client_error() => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, err.to_string())

@@ -38,6 +38,7 @@ pub mod openapi;
 pub mod routes;
 mod server;
 pub mod state;
+mod watch;
 
 pub use auth::ApiKey;
 pub use extract::parse_body;

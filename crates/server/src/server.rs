@@ -16,6 +16,8 @@ pub struct ServerConfig {
     pub addr: SocketAddr,
     /// Limits and API key.
     pub settings: Settings,
+    /// How often to check the catalog store for changes by other servers; `None`: never.
+    pub catalog_poll: Option<std::time::Duration>,
 }
 
 /// Runs the server on a new tokio runtime until Ctrl-C / SIGTERM or until loading the
@@ -36,6 +38,9 @@ pub async fn serve(config: ServerConfig, loader: Loader) -> Result<()> {
         .with_context(|| format!("listening on {}", config.addr))?;
     let addr = listener.local_addr().context("reading the bound address")?;
     let state = AppState::new(config.settings, loader);
+    if let Some(every) = config.catalog_poll {
+        crate::watch::spawn(state.clone(), every);
+    }
     eprintln!("daogou: listening on {addr}; loading the model and the catalog...");
     let (failed_tx, failed_rx) = oneshot::channel::<()>();
     state.spawn_load(move |outcome| match outcome {

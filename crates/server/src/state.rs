@@ -196,6 +196,18 @@ impl AppState {
         }
     }
 
+    /// Loads a fresh guide (the store's current catalog) and swaps it in, unless an import
+    /// is running (it swaps in a fresh guide itself when it ends). Blocking: for threads
+    /// outside the runtime.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        let Ok(_running) = Arc::clone(&self.0.import).try_lock_owned() else {
+            return Ok(());
+        };
+        let fresh = (self.0.loader)()?;
+        self.install(Arc::new(fresh));
+        Ok(())
+    }
+
     /// Imports the catalog in `file` into a fresh guide and swaps it in; `409` while
     /// another import runs.
     pub async fn import(

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use daogou_catalog::history_store::HistoryStore;
 use daogou_catalog::store::Store;
+use daogou_catalog::CatalogStore;
 use daogou_guide::app::CATALOG_DB;
 use daogou_guide::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
 use daogou_guide::{Guide, GuideConfig};

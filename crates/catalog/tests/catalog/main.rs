@@ -5,4 +5,6 @@ mod history_store;
 mod import_real;
 mod import_synthetic;
 mod keyword;
+mod pg_cluster;
+mod postgres;
 mod store;

@@ -6,7 +6,7 @@ use common::HashEmbedder;
 use daogou_catalog::reviews::{AspectOpinion, ReviewSummary, SentenceEvidence};
 use daogou_catalog::store::{Store, StoreError, UpsertProgress, SCHEMA_VERSION};
 use daogou_catalog::{demo_catalog, import_csv, ColumnMapping};
-use daogou_catalog::{CatalogIndex, Price, Product, TextEmbedder};
+use daogou_catalog::{CatalogIndex, CatalogStore, Price, Product, TextEmbedder};
 
 fn quiet() -> impl FnMut(UpsertProgress) {
     |_| {}

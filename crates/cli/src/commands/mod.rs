@@ -35,6 +35,11 @@ pub struct Cli {
     /// Scenes file (default: the built-in scenes).
     #[arg(long, global = true, value_name = "FILE")]
     scenes: Option<PathBuf>,
+    /// Where the catalog is stored instead of the data directory's SQLite file: a PostgreSQL
+    /// connection string, several hosts allowed
+    /// (postgres://user@host1:5432,host2:5432/daogou; writes go to the primary).
+    #[arg(long, global = true, value_name = "DSN", env = "DAOGOU_CATALOG")]
+    catalog: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -73,6 +78,7 @@ pub fn run(cli: Cli) -> Result<()> {
         model: cli.model,
         data_dir: cli.data_dir,
         scenes: cli.scenes,
+        catalog: cli.catalog,
         without_demo: false,
     };
     match cli.command {

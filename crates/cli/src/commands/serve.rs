@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Seconds a request waits for a free slot before 429 [default: 10].
     #[arg(long, value_name = "SECONDS")]
     queue_wait: Option<u64>,
+    /// Seconds between checks of the catalog store for changes made by other servers (a
+    /// changed catalog is reloaded); 0 turns the check off.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    catalog_poll: f64,
 }
 
 pub fn run(args: ServeArgs, paths: &Paths) -> Result<()> {
@@ -104,6 +108,7 @@ pub fn run(args: ServeArgs, paths: &Paths) -> Result<()> {
         model_dir: None,
         data_dir: Some(data_dir),
         scenes_file: paths.scenes.clone(),
+        catalog: paths.catalog.clone(),
         without_demo: false,
     };
     // The model is found (and fetched, with a progress bar) on the loading thread, so the
@@ -127,6 +132,9 @@ pub fn run(args: ServeArgs, paths: &Paths) -> Result<()> {
             api_key,
             histories,
         },
+        catalog_poll: (args.catalog_poll > 0.0)
+            .then(|| Duration::try_from_secs_f64(args.catalog_poll))
+            .transpose()?,
     };
     daogou_server::run(server, loader)
 }

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use daogou_catalog::store::Store;
+use daogou_catalog::CatalogStore;
 use serde_json::json;
 
 use crate::support::{daogou, data_dir, key_file, stderr, Serve, BIN, CATALOG_DB, KEY};

@@ -7,7 +7,7 @@ use crate::support;
 
 use daogou_catalog::reviews::{mentions, AspectOpinion, ReviewSummary};
 use daogou_catalog::store::{Store, StoreError};
-use daogou_catalog::CatalogIndex;
+use daogou_catalog::{CatalogIndex, CatalogStore};
 use daogou_catalog::{Price, Product};
 use daogou_eval::hu_liu::read_hu_liu;
 use daogou_guide::answer::Evidence;

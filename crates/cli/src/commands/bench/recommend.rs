@@ -16,7 +16,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use daogou_catalog::store::Store;
-use daogou_catalog::CatalogIndex;
+use daogou_catalog::{CatalogIndex, CatalogStore};
 use daogou_guide::answer::RecommendOptions;
 use daogou_guide::app::CATALOG_DB;
 use daogou_guide::app::{default_data_dir, load_ranker};

@@ -1,0 +1,468 @@
+//! The catalog in PostgreSQL with pgvector, for catalogs shared by many daogou servers.
+//!
+//! Schema (migrations in [`MIGRATIONS`], applied in order on connect and recorded in
+//! `daogou_migrations`, under an advisory lock so that servers starting together apply
+//! each once):
+//! - `products(seq, id PRIMARY KEY, content_hash, json)`: `seq` keeps first-insertion order;
+//! - `embeddings(product_id, model_id, dim, text_hash, vector)`: `vector` is pgvector's
+//!   `vector`, so the values are the same `f32`s the SQLite store keeps;
+//! - `review_summaries(product_id, model_id, reviews, aspects_json)`;
+//! - `catalog_version(version)`: raised by a trigger on every statement that writes one of
+//!   the tables above, so that servers notice a change by reading one row.
+//!
+//! The rows are the SQLite store's, so both backends load the same catalog. A connection
+//! string may name several hosts (`postgres://user@h1:5432,h2:5432,h3:5432/daogou`): writes
+//! go to the one that accepts them (`target_session_attrs=read-write`), reads to the first
+//! that answers. A batch whose connection breaks (the primary killed, a replica promoted)
+//! is retried on a fresh connection for up to [`RETRY_FOR`]; every batch is one
+//! transaction, so a retried batch is written once.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use pgvector::Vector;
+use postgres::config::TargetSessionAttrs;
+use postgres::error::SqlState;
+use postgres::{Client, Config, NoTls};
+use r2d2::Pool;
+use r2d2_postgres::PostgresConnectionManager;
+
+use crate::backend::{
+    decode_product, decode_review_summary, upsert, CatalogStore, Pending, UpsertTarget,
+};
+use crate::embed::TextEmbedder;
+use crate::product::Product;
+use crate::reviews::ReviewSummary;
+use crate::store::{EmbeddingTable, StoreError, UpsertProgress, UpsertReport};
+
+type Manager = PostgresConnectionManager<NoTls>;
+
+/// How long an operation keeps retrying while the database is unreachable or failing over.
+pub const RETRY_FOR: Duration = Duration::from_secs(30);
+
+/// Connections per pool (reads and writes each).
+const POOL_SIZE: u32 = 4;
+
+/// The schema, one migration per version, applied in order.
+pub const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "CREATE EXTENSION IF NOT EXISTS vector;
+     CREATE TABLE products (
+         seq BIGSERIAL UNIQUE,
+         id TEXT PRIMARY KEY,
+         content_hash TEXT NOT NULL,
+         json TEXT NOT NULL);
+     CREATE TABLE embeddings (
+         product_id TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+         model_id TEXT NOT NULL,
+         dim INTEGER NOT NULL,
+         text_hash TEXT NOT NULL,
+         vector VECTOR NOT NULL,
+         PRIMARY KEY (product_id, model_id));
+     CREATE TABLE review_summaries (
+         product_id TEXT PRIMARY KEY REFERENCES products(id) ON DELETE CASCADE,
+         model_id TEXT NOT NULL,
+         reviews INTEGER NOT NULL,
+         aspects_json TEXT NOT NULL);",
+    ),
+    (
+        2,
+        "CREATE TABLE catalog_version (
+             id BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+             version BIGINT NOT NULL);
+         INSERT INTO catalog_version (version) VALUES (0);
+         CREATE FUNCTION daogou_catalog_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             UPDATE catalog_version SET version = version + 1;
+             RETURN NULL;
+         END $$;
+         CREATE TRIGGER products_changed AFTER INSERT OR UPDATE OR DELETE ON products
+             FOR EACH STATEMENT EXECUTE FUNCTION daogou_catalog_changed();
+         CREATE TRIGGER embeddings_changed AFTER INSERT OR UPDATE OR DELETE ON embeddings
+             FOR EACH STATEMENT EXECUTE FUNCTION daogou_catalog_changed();
+         CREATE TRIGGER review_summaries_changed
+             AFTER INSERT OR UPDATE OR DELETE ON review_summaries
+             FOR EACH STATEMENT EXECUTE FUNCTION daogou_catalog_changed();",
+    ),
+];
+
+/// Key of the advisory lock held while migrating ("daogou" in ASCII).
+const MIGRATION_LOCK: i64 = 0x64616f676f75;
+
+/// A catalog database in PostgreSQL.
+pub struct PgStore {
+    reads: Pool<Manager>,
+    writes: Pool<Manager>,
+}
+
+impl PgStore {
+    /// Connects to `dsn` (one host or several, see the module docs) and applies the
+    /// migrations this build has that the database lacks.
+    pub fn connect(dsn: &str) -> Result<Self, StoreError> {
+        let mut config = Config::from_str(dsn).map_err(|e| StoreError::InvalidLocation {
+            location: redact(dsn),
+            reason: e.to_string(),
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(5));
+        }
+        let mut write_config = config.clone();
+        write_config.target_session_attrs(TargetSessionAttrs::ReadWrite);
+        let pool = |config: Config| {
+            Pool::builder()
+                .max_size(POOL_SIZE)
+                .min_idle(Some(0))
+                .connection_timeout(Duration::from_secs(5))
+                .build_unchecked(Manager::new(config, NoTls))
+        };
+        let store = PgStore {
+            reads: pool(config),
+            writes: pool(write_config),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The newest schema version applied to the database.
+    pub fn schema_version(&self) -> Result<i32, StoreError> {
+        self.read(|c| {
+            let row = c.query_one("SELECT max(version) FROM daogou_migrations", &[])?;
+            Ok(row.get::<_, Option<i32>>(0).unwrap_or(0))
+        })
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let latest = MIGRATIONS.last().map_or(0, |m| m.0);
+        let found = self.write(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS daogou_migrations (
+                     version INTEGER PRIMARY KEY,
+                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            )?;
+            let found: i32 = tx
+                .query_one("SELECT max(version) FROM daogou_migrations", &[])?
+                .get::<_, Option<i32>>(0)
+                .unwrap_or(0);
+            for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > found) {
+                tx.batch_execute(sql)?;
+                tx.execute(
+                    "INSERT INTO daogou_migrations (version) VALUES ($1)",
+                    &[version],
+                )?;
+            }
+            tx.commit()?;
+            Ok(found)
+        })?;
+        if found > latest {
+            return Err(StoreError::UnsupportedSchema {
+                found: found.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs `job` on a read connection, retrying while the database is unreachable.
+    fn read<T>(
+        &self,
+        job: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        retry(&self.reads, job)
+    }
+
+    /// Runs `job` on a connection to the primary, retrying while there is none.
+    fn write<T>(
+        &self,
+        job: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        retry(&self.writes, job)
+    }
+}
+
+/// Runs `job` on a pooled connection until it succeeds, fails for a reason a retry cannot
+/// mend, or [`RETRY_FOR`] has passed.
+fn retry<T>(
+    pool: &Pool<Manager>,
+    mut job: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
+) -> Result<T, StoreError> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let reason = match pool.get() {
+            Ok(mut client) => match job(&mut client) {
+                Ok(value) => return Ok(value),
+                Err(e) if is_transient(&e) => e.to_string(),
+                Err(e) => return Err(StoreError::Postgres(e)),
+            },
+            Err(e) => e.to_string(),
+        };
+        if start.elapsed() >= RETRY_FOR {
+            return Err(StoreError::Unavailable {
+                waited: start.elapsed(),
+                reason,
+            });
+        }
+        sleep(pause);
+        pause = (pause * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// Whether a retry on a fresh connection may succeed: the connection broke, the server is
+/// shutting down or starting, the host turned out to be a replica, or the transaction lost
+/// a race.
+fn is_transient(e: &postgres::Error) -> bool {
+    if e.is_closed() || e.as_db_error().is_none() && e.code().is_none() {
+        return true;
+    }
+    e.code().is_some_and(|code| {
+        [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::READ_ONLY_SQL_TRANSACTION,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ]
+        .contains(code)
+    })
+}
+
+/// `dsn` without its password, for error messages.
+fn redact(dsn: &str) -> String {
+    match (dsn.find("://"), dsn.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user_info = &dsn[scheme + 3..at];
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &dsn[..scheme + 3], &dsn[at + 1..])
+        }
+        _ => dsn.to_string(),
+    }
+}
+
+impl CatalogStore for PgStore {
+    fn len(&self) -> Result<usize, StoreError> {
+        let n: i64 =
+            self.read(|c| Ok(c.query_one("SELECT count(*) FROM products", &[])?.get(0)))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    fn products(&self) -> Result<Vec<Product>, StoreError> {
+        let rows = self.read(|c| c.query("SELECT json FROM products ORDER BY seq", &[]))?;
+        rows.iter()
+            .map(|r| decode_product(r.get::<_, &str>(0)))
+            .collect()
+    }
+
+    fn product(&self, id: &str) -> Result<Option<Product>, StoreError> {
+        let row = self.read(|c| c.query_opt("SELECT json FROM products WHERE id = $1", &[&id]))?;
+        row.map(|r| decode_product(r.get::<_, &str>(0))).transpose()
+    }
+
+    fn embeddings(&self, model_id: &str) -> Result<EmbeddingTable, StoreError> {
+        let rows = self.read(|c| {
+            c.query(
+                "SELECT e.product_id, e.dim, e.vector FROM embeddings e
+                 JOIN products p ON p.id = e.product_id
+                 WHERE e.model_id = $1 ORDER BY p.seq",
+                &[&model_id],
+            )
+        })?;
+        let count = rows.len();
+        let mut table = EmbeddingTable {
+            model_id: model_id.to_string(),
+            dim: 0,
+            ids: Vec::with_capacity(count),
+            vectors: Vec::new(),
+        };
+        for row in rows {
+            let id: String = row.get(0);
+            let dim = usize::try_from(row.get::<_, i32>(1))
+                .map_err(|_| StoreError::Corrupt(format!("negative dim for {id:?}")))?;
+            let vector: Vector = row.get(2);
+            let values = vector.as_slice();
+            if table.ids.is_empty() {
+                table.dim = dim;
+                table.vectors.reserve(dim * count);
+            }
+            if dim != table.dim || values.len() != dim {
+                return Err(StoreError::Corrupt(format!(
+                    "vector of {id:?} has {} values, dim {dim}, expected dim {}",
+                    values.len(),
+                    table.dim
+                )));
+            }
+            table.vectors.extend_from_slice(values);
+            table.ids.push(id);
+        }
+        Ok(table)
+    }
+
+    fn upsert(
+        &mut self,
+        products: &[Product],
+        embedder: &dyn TextEmbedder,
+        progress: &mut dyn FnMut(UpsertProgress),
+    ) -> Result<UpsertReport, StoreError> {
+        upsert(self, products, embedder, progress)
+    }
+
+    fn delete(&mut self, ids: &[&str]) -> Result<usize, StoreError> {
+        let n = self.write(|c| c.execute("DELETE FROM products WHERE id = ANY($1)", &[&ids]))?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn put_review_summary(
+        &mut self,
+        product_id: &str,
+        summary: &ReviewSummary,
+    ) -> Result<(), StoreError> {
+        let aspects = serde_json::to_string(&summary.aspects)
+            .map_err(|e| StoreError::Corrupt(format!("review summary: {e}")))?;
+        let reviews = i32::try_from(summary.reviews).unwrap_or(i32::MAX);
+        let written = self.write(|c| {
+            c.execute(
+                "INSERT INTO review_summaries (product_id, model_id, reviews, aspects_json)
+                 SELECT id, $2, $3, $4 FROM products WHERE id = $1
+                 ON CONFLICT (product_id) DO UPDATE SET model_id = excluded.model_id,
+                     reviews = excluded.reviews, aspects_json = excluded.aspects_json",
+                &[&product_id, &summary.model_id, &reviews, &aspects],
+            )
+        })?;
+        if written == 0 {
+            return Err(StoreError::UnknownProduct(product_id.to_string()));
+        }
+        Ok(())
+    }
+
+    fn version(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            Ok(c.query_one("SELECT version FROM catalog_version", &[])?
+                .get(0))
+        })
+    }
+
+    fn review_summaries(&self) -> Result<HashMap<String, ReviewSummary>, StoreError> {
+        let rows = self.read(|c| {
+            c.query(
+                "SELECT product_id, model_id, reviews, aspects_json FROM review_summaries",
+                &[],
+            )
+        })?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.get(0);
+                let summary =
+                    decode_review_summary(&id, r.get(1), i64::from(r.get::<_, i32>(2)), r.get(3))?;
+                Ok((id, summary))
+            })
+            .collect()
+    }
+}
+
+impl UpsertTarget for PgStore {
+    fn check_dim(&self, model_id: &str, dim: usize) -> Result<(), StoreError> {
+        let dim_i32 = i32::try_from(dim).unwrap_or(i32::MAX);
+        let stored = self.read(|c| {
+            c.query_opt(
+                "SELECT dim FROM embeddings WHERE model_id = $1 AND dim != $2 LIMIT 1",
+                &[&model_id, &dim_i32],
+            )
+        })?;
+        match stored {
+            Some(row) => Err(StoreError::BadEmbedding {
+                model_id: model_id.to_string(),
+                problem: format!(
+                    "dim {dim}, but the store holds its vectors with dim {}",
+                    row.get::<_, i32>(0)
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn existing(
+        &self,
+        model_id: &str,
+    ) -> Result<HashMap<String, (String, Option<String>)>, StoreError> {
+        let rows = self.write(|c| {
+            c.query(
+                "SELECT p.id, p.content_hash, e.text_hash FROM products p
+                 LEFT JOIN embeddings e ON e.product_id = p.id AND e.model_id = $1",
+                &[&model_id],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect())
+    }
+
+    fn write_batch(
+        &mut self,
+        batch: &[Pending<'_>],
+        vectors: &[Vec<f32>],
+        model_id: &str,
+        dim: usize,
+    ) -> Result<(), StoreError> {
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut vectors = vectors.iter();
+        for pending in batch {
+            let json = serde_json::to_string(pending.product)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let vector = if pending.needs_vector {
+                let v = vectors.next().ok_or_else(|| StoreError::BadEmbedding {
+                    model_id: model_id.to_string(),
+                    problem: "too few vectors".into(),
+                })?;
+                Some(Vector::from(v.clone()))
+            } else {
+                None
+            };
+            rows.push((pending, json, vector));
+        }
+        let dim = i32::try_from(dim).unwrap_or(i32::MAX);
+        self.write(|c| {
+            let mut tx = c.transaction()?;
+            let put_product = tx.prepare(
+                "INSERT INTO products (id, content_hash, json) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET
+                     content_hash = excluded.content_hash, json = excluded.json",
+            )?;
+            let put_vector = tx.prepare(
+                "INSERT INTO embeddings (product_id, model_id, dim, text_hash, vector)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (product_id, model_id) DO UPDATE SET dim = excluded.dim,
+                     text_hash = excluded.text_hash, vector = excluded.vector",
+            )?;
+            for (pending, json, vector) in &rows {
+                let id = &pending.product.id;
+                tx.execute(&put_product, &[id, &pending.content_hash, json])?;
+                if let Some(vector) = vector {
+                    tx.execute(
+                        &put_vector,
+                        &[id, &model_id, &dim, &pending.text_hash, vector],
+                    )?;
+                }
+            }
+            tx.commit()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_not_repeated_in_errors() {
+        assert_eq!(
+            redact("postgres://shop:secret@db1:5432,db2:5432/daogou"),
+            "postgres://shop@db1:5432,db2:5432/daogou"
+        );
+        assert_eq!(redact("postgres://db/daogou"), "postgres://db/daogou");
+    }
+}

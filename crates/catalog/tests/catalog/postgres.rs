@@ -1,0 +1,177 @@
+//! The PostgreSQL store on the three-node test cluster: the same rows as the SQLite store,
+//! change detection, deletion, review summaries, concurrent writers, migrations.
+
+use crate::common::HashEmbedder;
+use crate::pg_cluster::fresh_postgres;
+use daogou_catalog::reviews::ReviewSummary;
+use daogou_catalog::store::{StoreError, UpsertProgress};
+use daogou_catalog::{demo_catalog, CatalogIndex, CatalogStore, PgStore, Price, Store};
+
+fn quiet() -> impl FnMut(UpsertProgress) {
+    |_| {}
+}
+
+fn summary(reviews: usize) -> ReviewSummary {
+    ReviewSummary {
+        model_id: "hash-32".into(),
+        reviews,
+        aspects: Vec::new(),
+    }
+}
+
+#[test]
+fn postgres_holds_the_same_catalog_as_sqlite() {
+    let dsn = fresh_postgres("same_catalog");
+    let products = demo_catalog().products;
+    let embedder = HashEmbedder::new(32);
+    let mut pg = PgStore::connect(&dsn).expect("connect");
+    let mut sqlite = Store::open_in_memory().expect("sqlite");
+    for store in [&mut pg as &mut dyn CatalogStore, &mut sqlite] {
+        let report = store.upsert(&products, &embedder, &mut quiet()).unwrap();
+        assert_eq!(report.inserted.len(), products.len());
+        store
+            .put_review_summary(&products[4].id, &summary(7))
+            .unwrap();
+    }
+    assert_eq!(pg.products().unwrap(), sqlite.products().unwrap());
+    assert_eq!(pg.products().unwrap(), products, "first-insertion order");
+    let (a, b) = (
+        pg.embeddings("hash-32").unwrap(),
+        sqlite.embeddings("hash-32").unwrap(),
+    );
+    assert_eq!(a, b, "the same f32 values, in the same order");
+    assert_eq!(
+        pg.review_summaries().unwrap(),
+        sqlite.review_summaries().unwrap()
+    );
+
+    // Both load into the same in-memory catalog.
+    let from_pg = CatalogIndex::from_store(&mut pg, &embedder, &mut quiet()).unwrap();
+    let from_sqlite = CatalogIndex::from_store(&mut sqlite, &embedder, &mut quiet()).unwrap();
+    assert_eq!(from_pg.products(), from_sqlite.products());
+    for i in 0..from_pg.len() {
+        assert_eq!(from_pg.embedding(i), from_sqlite.embedding(i));
+    }
+    assert_eq!(from_pg.reviews(4), Some(&summary(7)));
+}
+
+#[test]
+fn postgres_detects_changes_deletes_and_keeps_reviews_to_known_products() {
+    let dsn = fresh_postgres("changes");
+    let mut products = demo_catalog().products;
+    let n = products.len();
+    let embedder = HashEmbedder::new(16);
+    PgStore::connect(&dsn)
+        .unwrap()
+        .upsert(&products, &embedder, &mut quiet())
+        .unwrap();
+
+    // A new connection sees the same catalog; nothing to redo.
+    let mut store = PgStore::connect(&dsn).unwrap();
+    assert_eq!(store.len().unwrap(), n);
+    let calls = embedder.calls.get();
+    assert_eq!(
+        store
+            .upsert(&products, &embedder, &mut quiet())
+            .unwrap()
+            .unchanged,
+        n
+    );
+    assert_eq!(embedder.calls.get(), calls);
+
+    products[3].price = Some(Price::usd(1.23));
+    products[5].description.push_str(" Now with a carry bag.");
+    let changed = store.upsert(&products, &embedder, &mut quiet()).unwrap();
+    assert_eq!(
+        changed.updated,
+        [products[3].id.clone(), products[5].id.clone()]
+    );
+    assert_eq!(changed.embedded, [products[5].id.clone()]);
+    assert_eq!(
+        store.product(&products[3].id).unwrap(),
+        Some(products[3].clone())
+    );
+
+    store
+        .put_review_summary(&products[5].id, &summary(3))
+        .unwrap();
+    let err = store
+        .put_review_summary("no-such-product", &summary(1))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnknownProduct(_)), "{err}");
+
+    // Deleting takes the product's vector and review summary with it.
+    let gone = [products[5].id.as_str(), "no-such-product"];
+    assert_eq!(store.delete(&gone).unwrap(), 1);
+    assert_eq!(store.len().unwrap(), n - 1);
+    assert_eq!(store.product(&products[5].id).unwrap(), None);
+    assert!(store.review_summaries().unwrap().is_empty());
+    assert_eq!(store.embeddings("hash-16").unwrap().ids.len(), n - 1);
+
+    let err = store
+        .upsert(
+            &products,
+            &HashEmbedder {
+                id: "hash-16".into(),
+                ..HashEmbedder::new(8)
+            },
+            &mut quiet(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::BadEmbedding { .. }), "{err}");
+}
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let dsn = fresh_postgres("concurrent");
+    let products = demo_catalog().products;
+    let (left, right) = products.split_at(products.len() / 2);
+    // Two writers at once (as two servers importing would), each its own connection.
+    std::thread::scope(|scope| {
+        for part in [left, right] {
+            let dsn = dsn.clone();
+            scope.spawn(move || {
+                let embedder = HashEmbedder::new(8);
+                PgStore::connect(&dsn)
+                    .unwrap()
+                    .upsert(part, &embedder, &mut quiet())
+                    .unwrap();
+            });
+        }
+    });
+    let store = PgStore::connect(&dsn).unwrap();
+    let mut stored: Vec<String> = store
+        .products()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let mut expected: Vec<String> = products.iter().map(|p| p.id.clone()).collect();
+    stored.sort();
+    expected.sort();
+    assert_eq!(stored, expected, "every product exactly once");
+    assert_eq!(
+        store.embeddings("hash-8").unwrap().ids.len(),
+        products.len()
+    );
+}
+
+#[test]
+fn migrations_are_recorded_and_applied_once() {
+    let dsn = fresh_postgres("migrations");
+    // Servers starting together each apply the schema once between them.
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            let dsn = dsn.clone();
+            scope.spawn(move || PgStore::connect(&dsn).unwrap());
+        }
+    });
+    let store = PgStore::connect(&dsn).unwrap();
+    let latest = daogou_catalog::postgres::MIGRATIONS.last().unwrap().0;
+    assert_eq!(store.schema_version().unwrap(), latest);
+
+    let err = PgStore::connect("postgres://nobody@[::1:bad")
+        .err()
+        .expect("a bad location");
+    assert!(matches!(err, StoreError::InvalidLocation { .. }), "{err}");
+}
