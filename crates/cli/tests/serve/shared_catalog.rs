@@ -1,0 +1,224 @@
+//! Servers on one PostgreSQL catalog (the three-node cluster of `scripts/pg-cluster`):
+//! they answer alike, each sees the other's imports, and an import survives its primary
+//! being killed midway.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use daogou_catalog::product::sha256_hex;
+use daogou_catalog::Product;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::pg_cluster::fresh_postgres;
+use crate::support::{key_file, Serve, BIN, KEY};
+
+/// The cluster is shared: one test at a time kills nodes or leans on the failover.
+static CLUSTER: Mutex<()> = Mutex::new(());
+
+/// A recommendation's product ids.
+fn ids(answer: &Value) -> Vec<String> {
+    answer["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["product"]["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An answer without what differs between runs (timings).
+fn comparable(mut answer: Value) -> Value {
+    answer["stats"] = Value::Null;
+    if let Some(items) = answer["items"].as_array_mut() {
+        for item in items {
+            if let Some(explanations) = item["explanations"].as_array_mut() {
+                for e in explanations {
+                    e["wall_time_ms"] = Value::Null;
+                }
+            }
+        }
+    }
+    answer
+}
+
+fn serve_on(dsn: &str, dir: &Path) -> Serve {
+    let key = key_file(dir);
+    let key = key.to_str().expect("UTF-8 path");
+    Serve::start(
+        dir,
+        &[
+            "--catalog",
+            dsn,
+            "--api-key-file",
+            key,
+            "--catalog-poll",
+            "0.5",
+        ],
+    )
+}
+
+#[test]
+fn two_servers_on_one_postgres_catalog_answer_alike_and_see_each_others_imports() {
+    let _cluster = CLUSTER.lock().unwrap_or_else(PoisonError::into_inner);
+    let dsn = fresh_postgres("serve_two");
+    let (dir_a, dir_b) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    // The first server finds the database empty and imports the demo catalog into it.
+    let a = serve_on(&dsn, dir_a.path());
+    let b = serve_on(&dsn, dir_b.path());
+    let request = json!({ "request": "waterproof hiking jacket under 100 dollars", "k": 5 });
+    let (from_a, from_b) = (
+        a.send("POST", "/api/recommend", false, Some(&request)),
+        b.send("POST", "/api/recommend", false, Some(&request)),
+    );
+    assert_eq!(from_a.status, 200, "{}", from_a.text);
+    assert_eq!(comparable(from_a.json), comparable(from_b.json));
+
+    let kite = json!({
+        "id": "kite-1",
+        "title": "Zephyrwind Quasar Stunt Kite",
+        "description": "A dual-line stunt kite for the beach.",
+        "price": 49
+    });
+    let imported = ureq::post(&format!("{}/api/catalog/import", a.base))
+        .set("Content-Type", "application/x-ndjson")
+        .set("X-Api-Key", KEY)
+        .send_string(&format!("{kite}\n"))
+        .expect("import through the first server");
+    assert_eq!(imported.status(), 200);
+    let start = Instant::now();
+    let find = json!({ "request": "zephyrwind quasar stunt kite", "k": 3, "explain": [] });
+    loop {
+        let found = b.send("POST", "/api/recommend", false, Some(&find));
+        if ids(&found.json).iter().any(|id| id == "kite-1") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the second server never saw the import: {}",
+            found.text
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "the second server recommended the product imported through the first after {:?}",
+        start.elapsed()
+    );
+}
+
+/// `n` products as JSON Lines.
+fn bulk(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            json!({
+                "id": format!("bulk-{i}"),
+                "title": format!("Larkspur Field Notebook number {i}"),
+                "description": format!("A squared notebook, item {i} of a bulk import."),
+                "price": 4 + i % 30
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect()
+}
+
+/// Products in the database, read from the primary.
+fn count(client: &mut postgres::Client) -> i64 {
+    client
+        .query_one("SELECT count(*) FROM products", &[])
+        .map(|row| row.get(0))
+        .unwrap_or(0)
+}
+
+fn cluster(command: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
+    let out = Command::new(script)
+        .arg(command)
+        .output()
+        .expect("pg-cluster");
+    assert!(
+        out.status.success(),
+        "pg-cluster {command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_import_survives_the_primary_killed_midway() {
+    const BULK: usize = 640;
+    let _cluster = CLUSTER.lock().unwrap_or_else(PoisonError::into_inner);
+    let dsn = fresh_postgres("import_failover");
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("bulk.jsonl");
+    std::fs::write(&file, bulk(BULK)).unwrap();
+    // The import first brings the demo catalog into the empty database, then the file.
+    let mut import = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--catalog", &dsn, "catalog", "import"])
+        .arg(&file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daogou catalog import");
+    let primary = format!("{dsn}?target_session_attrs=read-write");
+    let mut client = postgres::Client::connect(&primary, postgres::NoTls).expect("primary");
+    let demo = daogou_catalog::demo_catalog().products.len() as i64;
+    let start = Instant::now();
+    while count(&mut client) < demo + 64 {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the import committed nothing of the file"
+        );
+        assert!(
+            import.try_wait().unwrap().is_none(),
+            "the import ended early"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(client);
+    cluster("kill-primary");
+    let out = import.wait_with_output().expect("the import ends");
+    // Bring the killed node back as a replica for the tests that follow.
+    cluster("up");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the import failed after the failover: {log}"
+    );
+
+    // Every product once, each with the embedding of its current text.
+    let mut client = postgres::Client::connect(&primary, postgres::NoTls).expect("primary");
+    let rows = client
+        .query(
+            "SELECT p.json, e.text_hash FROM products p JOIN embeddings e ON e.product_id = p.id",
+            &[],
+        )
+        .expect("products with vectors");
+    assert_eq!(
+        rows.len() as i64,
+        demo + BULK as i64,
+        "products with one vector each"
+    );
+    assert_eq!(count(&mut client), demo + BULK as i64);
+    for row in rows {
+        let product: Product = serde_json::from_str(row.get(0)).expect("product JSON");
+        let text_hash: &str = row.get(1);
+        assert_eq!(
+            text_hash,
+            sha256_hex(product.embedding_text().as_bytes()),
+            "{}",
+            product.id
+        );
+    }
+    let bulk_ids: i64 = client
+        .query_one("SELECT count(*) FROM products WHERE id LIKE 'bulk-%'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(bulk_ids, BULK as i64);
+}
