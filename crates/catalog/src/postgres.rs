@@ -23,7 +23,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use pgvector::Vector;
-use postgres::config::TargetSessionAttrs;
+use postgres::config::{Host, TargetSessionAttrs};
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 use r2d2::Pool;
@@ -180,6 +180,81 @@ impl PgStore {
         job: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         retry(&self.writes, job)
+    }
+}
+
+/// What one host of a PostgreSQL catalog is doing, as [`probe_hosts`] found it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct HostState {
+    /// `host:port`.
+    pub host: String,
+    /// Its role, or `down`.
+    pub role: HostRole,
+}
+
+/// A host's role in the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HostRole {
+    /// Accepts writes.
+    Primary,
+    /// A read-only standby.
+    Replica,
+    /// Did not answer within a second.
+    Down,
+}
+
+/// Asks every host `dsn` names whether it is up and which role it has (one connection
+/// each, a second at most per host).
+pub fn probe_hosts(dsn: &str) -> Result<Vec<HostState>, StoreError> {
+    let config = Config::from_str(dsn).map_err(|e| StoreError::InvalidLocation {
+        location: redact(dsn),
+        reason: e.to_string(),
+    })?;
+    let ports = config.get_ports();
+    Ok(config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            // One port applies to every host; otherwise there is one per host.
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            let name = match host {
+                Host::Tcp(name) => format!("{name}:{port}"),
+                Host::Unix(path) => format!("{}:{port}", path.display()),
+            };
+            let mut single = Config::new();
+            if let Some(user) = config.get_user() {
+                single.user(user);
+            }
+            if let Some(password) = config.get_password() {
+                single.password(password);
+            }
+            if let Some(dbname) = config.get_dbname() {
+                single.dbname(dbname);
+            }
+            match host {
+                Host::Tcp(name) => single.host(name),
+                Host::Unix(path) => single.host_path(path),
+            };
+            single.port(port).connect_timeout(Duration::from_secs(1));
+            HostState {
+                host: name,
+                role: role_of(&single),
+            }
+        })
+        .collect())
+}
+
+/// The role of the one host `config` names.
+fn role_of(config: &Config) -> HostRole {
+    let recovering = config
+        .connect(NoTls)
+        .and_then(|mut client| client.query_one("SELECT pg_is_in_recovery()", &[]));
+    match recovering.map(|row| row.get::<_, bool>(0)) {
+        Ok(true) => HostRole::Replica,
+        Ok(false) => HostRole::Primary,
+        Err(_) => HostRole::Down,
     }
 }
 

@@ -222,3 +222,77 @@ fn an_import_survives_the_primary_killed_midway() {
         .get(0);
     assert_eq!(bulk_ids, BULK as i64);
 }
+
+/// The roles `/api/health` reports for the catalog's hosts, in host order.
+fn roles(server: &Serve) -> Vec<String> {
+    let health = server.send("GET", "/api/health", false, None);
+    health.json["catalog_hosts"]
+        .as_array()
+        .map(|hosts| {
+            hosts
+                .iter()
+                .filter_map(|h| h["role"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_else(|| panic!("no catalog hosts in {}", health.text))
+}
+
+#[test]
+fn a_replica_killed_during_a_recommend_load_fails_no_request_and_shows_in_health() {
+    let _cluster = CLUSTER.lock().unwrap_or_else(PoisonError::into_inner);
+    let dsn = fresh_postgres("replica_down");
+    let dir = TempDir::new().unwrap();
+    let server = serve_on(&dsn, dir.path());
+    let mut before = roles(&server);
+    before.sort();
+    assert_eq!(before, ["primary", "replica", "replica"]);
+
+    let words = [
+        "tent",
+        "jacket",
+        "coffee",
+        "headphones",
+        "backpack",
+        "lamp",
+        "boots",
+    ];
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..2)
+            .map(|c| {
+                let server = &server;
+                scope.spawn(move || {
+                    (0..20)
+                        .map(|i| {
+                            let request = format!(
+                                "{} for {} under {} dollars",
+                                words[(i + c) % words.len()],
+                                ["camping", "travel", "a gift"][i % 3],
+                                40 + 10 * i
+                            );
+                            let body = json!({ "request": request, "k": 5 });
+                            server
+                                .send("POST", "/api/recommend", false, Some(&body))
+                                .status
+                        })
+                        .collect::<Vec<u16>>()
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(500));
+        cluster("kill-replica");
+        clients
+            .into_iter()
+            .flat_map(|c| c.join().expect("client"))
+            .collect()
+    });
+    let down = roles(&server);
+    cluster("up");
+    assert_eq!(statuses.len(), 40);
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    assert_eq!(down.iter().filter(|r| *r == "down").count(), 1, "{down:?}");
+    assert_eq!(
+        down.iter().filter(|r| *r == "primary").count(),
+        1,
+        "{down:?}"
+    );
+}

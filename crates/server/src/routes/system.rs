@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use daogou_catalog::{probe_hosts, CatalogLocation, HostState};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -34,6 +35,10 @@ pub struct Health {
     pub uptime_s: f64,
     /// Whether the server stores histories (`--store-histories`).
     pub history_storage: bool,
+    /// For a catalog in PostgreSQL, each host it names and its role (`primary`,
+    /// `replica` or `down`); absent for the SQLite catalog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog_hosts: Option<Vec<HostState>>,
 }
 
 /// Where the guide is in its life.
@@ -103,6 +108,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
         version: env!("CARGO_PKG_VERSION"),
         uptime_s: state.uptime_s(),
         history_storage: state.settings().histories.is_some(),
+        catalog_hosts: None,
     };
     match state.phase() {
         Phase::Ready(summary) => {
@@ -110,6 +116,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
             health.products = Some(summary.products);
             health.scenes = Some(summary.scenes);
             health.model = Some(summary.model);
+            health.catalog_hosts = catalog_hosts(&state).await;
             Json(health).into_response()
         }
         Phase::Loading => Json(health).into_response(),
@@ -117,6 +124,26 @@ pub async fn health(State(state): State<AppState>) -> Response {
             health.status = HealthStatus::Failed;
             health.error = Some(error);
             (StatusCode::SERVICE_UNAVAILABLE, Json(health)).into_response()
+        }
+    }
+}
+
+/// The hosts of a PostgreSQL catalog and their roles, probed off the async threads.
+async fn catalog_hosts(state: &AppState) -> Option<Vec<HostState>> {
+    let guide = state.guide().ok()?;
+    let Some(CatalogLocation::Postgres(dsn)) = guide.catalog_location() else {
+        return None;
+    };
+    let dsn = dsn.clone();
+    match tokio::task::spawn_blocking(move || probe_hosts(&dsn)).await {
+        Ok(Ok(hosts)) => Some(hosts),
+        Ok(Err(e)) => {
+            eprintln!("daogou: probing the catalog hosts: {e}");
+            None
+        }
+        Err(join) => {
+            eprintln!("daogou: probing the catalog hosts failed: {join}");
+            None
         }
     }
 }
