@@ -12,6 +12,9 @@
 //! and truncates the write-ahead log, so neither the database nor its log keeps the
 //! deleted events (unless another connection is reading at that moment, which postpones
 //! the checkpoint to the next one).
+//!
+//! [`HistoryStorage`] is what the server uses; [`PgHistoryStore`](crate::postgres::PgHistoryStore)
+//! keeps the same rows in PostgreSQL next to a catalog stored there.
 
 use std::path::Path;
 
@@ -26,6 +29,33 @@ use crate::store::{Store, StoreError};
 pub struct UserDeletion {
     /// History events deleted.
     pub history_events: usize,
+}
+
+/// Stored shopper histories, whatever the database.
+pub trait HistoryStorage {
+    /// Replaces the user's history with `events` (an empty slice deletes it); returns the
+    /// number of events stored.
+    fn replace(&mut self, user_id: &str, events: &[HistoryEvent]) -> Result<usize, StoreError>;
+
+    /// The user's history in its order; empty when nothing is stored.
+    fn history(&mut self, user_id: &str) -> Result<Vec<HistoryEvent>, StoreError>;
+
+    /// Deletes everything stored about the user, so that the database's files no longer
+    /// hold it; says what it deleted.
+    fn delete_user(&mut self, user_id: &str) -> Result<UserDeletion, StoreError>;
+}
+
+/// Each event as the JSON a history row keeps.
+pub(crate) fn event_rows(events: &[HistoryEvent]) -> Result<Vec<String>, StoreError> {
+    events
+        .iter()
+        .map(|e| serde_json::to_string(e).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect()
+}
+
+/// An event decoded from its row.
+pub(crate) fn decode_event(json: &str) -> Result<HistoryEvent, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("history row: {e}")))
 }
 
 /// Shopper histories, keyed by user id, in a catalog database.
@@ -50,14 +80,11 @@ impl HistoryStore {
             .map_err(|e| store.error(e))?;
         Ok(Self { store })
     }
+}
 
-    /// Replaces the user's history with `events` (an empty slice deletes it); returns the
-    /// number of events stored.
-    pub fn replace(&mut self, user_id: &str, events: &[HistoryEvent]) -> Result<usize, StoreError> {
-        let rows = events
-            .iter()
-            .map(|e| serde_json::to_string(e).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
+impl HistoryStorage for HistoryStore {
+    fn replace(&mut self, user_id: &str, events: &[HistoryEvent]) -> Result<usize, StoreError> {
+        let rows = event_rows(events)?;
         let result = (|| {
             let tx = self.store.connection().transaction()?;
             tx.execute("DELETE FROM histories WHERE user_id = ?1", [user_id])?;
@@ -79,8 +106,7 @@ impl HistoryStore {
         Ok(rows.len())
     }
 
-    /// The user's history in its order; empty when nothing is stored.
-    pub fn history(&mut self, user_id: &str) -> Result<Vec<HistoryEvent>, StoreError> {
+    fn history(&mut self, user_id: &str) -> Result<Vec<HistoryEvent>, StoreError> {
         let rows: rusqlite::Result<Vec<String>> = (|| {
             let mut select = self.store.connection().prepare_cached(
                 "SELECT event_json FROM histories WHERE user_id = ?1 ORDER BY seq",
@@ -90,16 +116,12 @@ impl HistoryStore {
         })();
         rows.map_err(|e| self.store.error(e))?
             .iter()
-            .map(|json| {
-                serde_json::from_str(json)
-                    .map_err(|e| StoreError::Corrupt(format!("history row: {e}")))
-            })
+            .map(|json| decode_event(json))
             .collect()
     }
 
-    /// Deletes everything stored about the user and wipes it from the write-ahead log;
-    /// says what it deleted.
-    pub fn delete_user(&mut self, user_id: &str) -> Result<UserDeletion, StoreError> {
+    /// Also wipes the deleted events from the write-ahead log.
+    fn delete_user(&mut self, user_id: &str) -> Result<UserDeletion, StoreError> {
         let result = (|| {
             let tx = self.store.connection().transaction()?;
             let deleted = tx.execute("DELETE FROM histories WHERE user_id = ?1", [user_id])?;

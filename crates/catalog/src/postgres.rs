@@ -33,6 +33,8 @@ use crate::backend::{
     decode_product, decode_review_summary, upsert, CatalogStore, Pending, UpsertTarget,
 };
 use crate::embed::TextEmbedder;
+use crate::history::HistoryEvent;
+use crate::history_store::{decode_event, event_rows, HistoryStorage, UserDeletion};
 use crate::product::Product;
 use crate::reviews::ReviewSummary;
 use crate::store::{EmbeddingTable, StoreError, UpsertProgress, UpsertReport};
@@ -526,6 +528,106 @@ impl UpsertTarget for PgStore {
             tx.commit()
         })
     }
+}
+
+/// Shopper histories in PostgreSQL, next to a catalog stored there: the rows of the SQLite
+/// [`HistoryStore`](crate::history_store::HistoryStore) (table `histories(user_id, seq,
+/// event_json)`, created when first opened, so a database never used for histories has no
+/// such table).
+///
+/// [`delete_user`](HistoryStorage::delete_user) deletes the rows, waits (up to [`RETRY_FOR`])
+/// until no older snapshot can still see them, and then rewrites the table (`VACUUM FULL`,
+/// replayed by the replicas), so no table file of any node keeps the deleted events. What still holds them until it is recycled: the write-ahead log (segments are
+/// reused after checkpoints, within `max_wal_size`), WAL archives and base backups if the
+/// operator keeps any, and freed disk blocks below the file system.
+pub struct PgHistoryStore {
+    store: PgStore,
+}
+
+impl PgHistoryStore {
+    /// Connects like [`PgStore::connect`] and creates the table if missing.
+    pub fn connect(dsn: &str) -> Result<Self, StoreError> {
+        let store = PgStore::connect(dsn)?;
+        store.write(|c| {
+            c.batch_execute(
+                "CREATE TABLE IF NOT EXISTS histories (
+                     user_id TEXT NOT NULL,
+                     seq INTEGER NOT NULL,
+                     event_json TEXT NOT NULL,
+                     PRIMARY KEY (user_id, seq))",
+            )
+        })?;
+        Ok(Self { store })
+    }
+}
+
+impl HistoryStorage for PgHistoryStore {
+    fn replace(&mut self, user_id: &str, events: &[HistoryEvent]) -> Result<usize, StoreError> {
+        let rows = event_rows(events)?;
+        self.store.write(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute("DELETE FROM histories WHERE user_id = $1", &[&user_id])?;
+            let insert =
+                tx.prepare("INSERT INTO histories (user_id, seq, event_json) VALUES ($1, $2, $3)")?;
+            for (seq, json) in rows.iter().enumerate() {
+                let seq = i32::try_from(seq).unwrap_or(i32::MAX);
+                tx.execute(&insert, &[&user_id, &seq, json])?;
+            }
+            tx.commit()
+        })?;
+        Ok(rows.len())
+    }
+
+    fn history(&mut self, user_id: &str) -> Result<Vec<HistoryEvent>, StoreError> {
+        // From the primary: a shopper reads back what was just written.
+        let rows = self.store.write(|c| {
+            c.query(
+                "SELECT event_json FROM histories WHERE user_id = $1 ORDER BY seq",
+                &[&user_id],
+            )
+        })?;
+        rows.iter().map(|r| decode_event(r.get(0))).collect()
+    }
+
+    fn delete_user(&mut self, user_id: &str) -> Result<UserDeletion, StoreError> {
+        let (deleted, xid) = self.store.write(|c| {
+            let mut tx = c.transaction()?;
+            let deleted = tx.execute("DELETE FROM histories WHERE user_id = $1", &[&user_id])?;
+            let xid: String = tx
+                .query_one("SELECT pg_current_xact_id()::text", &[])?
+                .get(0);
+            tx.commit()?;
+            Ok((deleted, xid))
+        })?;
+        // A snapshot older than the deletion still sees the rows, and VACUUM keeps them for
+        // it: wait (boundedly) until none is left, then rewrite the table without them.
+        let start = Instant::now();
+        while self.store.write(|c| older_snapshots(c, &xid))? && start.elapsed() < RETRY_FOR {
+            sleep(Duration::from_millis(100));
+        }
+        self.store
+            .write(|c| c.batch_execute("VACUUM FULL histories"))?;
+        Ok(UserDeletion {
+            history_events: usize::try_from(deleted).unwrap_or(usize::MAX),
+        })
+    }
+}
+
+/// Whether another session, a replication slot or a prepared transaction still holds a
+/// snapshot (or transaction) as old as transaction `xid`.
+fn older_snapshots(client: &mut Client, xid: &str) -> Result<bool, postgres::Error> {
+    let row = client.query_one(
+        "SELECT EXISTS (
+             SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+                 AND (age(backend_xmin) >= age($1::text::xid)
+                      OR age(backend_xid) >= age($1::text::xid))
+             UNION ALL
+             SELECT 1 FROM pg_replication_slots WHERE age(xmin) >= age($1::text::xid)
+             UNION ALL
+             SELECT 1 FROM pg_prepared_xacts WHERE age(transaction) >= age($1::text::xid))",
+        &[&xid],
+    )?;
+    Ok(row.get(0))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Stored shopper histories (`daogou serve --store-histories`): a handle on the
-//! [`HistoryStore`] in the data directory's database, used from async handlers.
+//! [`HistoryStore`] in the data directory's database, or on the [`PgHistoryStore`] beside a
+//! catalog stored in PostgreSQL, used from async handlers.
 //!
 //! Histories are personal data: every endpoint that reads or writes them needs the API key,
 //! nothing about them is ever logged (no user ids, events or queries; store errors are
@@ -10,10 +11,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context;
-use axum::http::StatusCode;
-use daogou_catalog::history_store::{HistoryStore, UserDeletion};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use daogou_catalog::history_store::{HistoryStorage, HistoryStore, UserDeletion};
 use daogou_catalog::store::StoreError;
-use daogou_catalog::HistoryEvent;
+use daogou_catalog::{HistoryEvent, PgHistoryStore};
 use daogou_guide::app::CATALOG_DB;
 
 use crate::error::ApiError;
@@ -23,7 +25,7 @@ pub const MAX_USER_ID_CHARS: usize = 128;
 
 /// A shared handle on the history store (cheap to clone).
 #[derive(Clone)]
-pub struct Histories(Arc<Mutex<HistoryStore>>);
+pub struct Histories(Arc<Mutex<Box<dyn HistoryStorage + Send>>>);
 
 impl std::fmt::Debug for Histories {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -44,7 +46,14 @@ impl Histories {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         let store = HistoryStore::open(path)
             .with_context(|| format!("opening the history store in {}", path.display()))?;
-        Ok(Self(Arc::new(Mutex::new(store))))
+        Ok(Self(Arc::new(Mutex::new(Box::new(store)))))
+    }
+
+    /// Opens the store in the PostgreSQL database `dsn` (the catalog's).
+    pub fn open_postgres(dsn: &str) -> anyhow::Result<Self> {
+        let store =
+            PgHistoryStore::connect(dsn).context("opening the history store in PostgreSQL")?;
+        Ok(Self(Arc::new(Mutex::new(Box::new(store)))))
     }
 
     /// Replaces a user's history; the number of events stored.
@@ -70,11 +79,14 @@ impl Histories {
     /// Runs `job` on the store on the blocking pool.
     async fn with<T: Send + 'static>(
         &self,
-        job: impl FnOnce(&mut HistoryStore) -> Result<T, StoreError> + Send + 'static,
+        job: impl FnOnce(&mut dyn HistoryStorage) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let store = Arc::clone(&self.0);
         let joined = tokio::task::spawn_blocking(move || {
-            job(&mut store.lock().unwrap_or_else(PoisonError::into_inner))
+            job(store
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_mut())
         })
         .await;
         match joined {
@@ -134,8 +146,16 @@ fn store_error(err: StoreError) -> ApiError {
             eprintln!("daogou: a stored history cannot be decoded");
             ApiError::internal("reading a stored history")
         }
-        // SQLite's own messages name tables and columns, never values.
-        StoreError::Sqlite(_) | StoreError::CannotOpen { .. } => {
+        StoreError::Unavailable { .. } => {
+            eprintln!("daogou: the history store's database is unreachable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the history store's database is unreachable; retry shortly",
+            )
+            .with_header(RETRY_AFTER, HeaderValue::from_static("5"))
+        }
+        // The databases' own messages name tables and columns, never values.
+        StoreError::Sqlite(_) | StoreError::CannotOpen { .. } | StoreError::Postgres(_) => {
             eprintln!("daogou: the history store failed: {err}");
             ApiError::internal("using the history store")
         }

@@ -1,7 +1,7 @@
 //! Stored shopper histories: replace, read back in order, delete, persist; the table exists
 //! only where a history store was opened.
 
-use daogou_catalog::history_store::{HistoryStore, UserDeletion};
+use daogou_catalog::history_store::{HistoryStorage, HistoryStore, UserDeletion};
 use daogou_catalog::store::Store;
 use daogou_catalog::{EventKind, HistoryEvent};
 

@@ -175,3 +175,76 @@ fn migrations_are_recorded_and_applied_once() {
         .expect("a bad location");
     assert!(matches!(err, StoreError::InvalidLocation { .. }), "{err}");
 }
+
+/// Whether the `histories` table file of the node at `port` holds `marker`, after a
+/// checkpoint (a restartpoint on a replica) has written its pages out.
+fn table_file_holds(port: u16, marker: &str) -> bool {
+    let dsn = format!("postgres://postgres@127.0.0.1:{port}/histories");
+    let mut client = postgres::Client::connect(&dsn, postgres::NoTls).expect("the node");
+    client.batch_execute("CHECKPOINT").expect("checkpoint");
+    let relative: String = client
+        .query_one("SELECT pg_relation_filepath('histories')", &[])
+        .expect("the table's file")
+        .get(0);
+    let node = port - 55432;
+    let path = std::path::Path::new("/tmp/daogou-pg")
+        .join(format!("node{node}"))
+        .join(relative);
+    let bytes = std::fs::read(&path).unwrap_or_default();
+    bytes.windows(marker.len()).any(|w| w == marker.as_bytes())
+}
+
+#[test]
+fn a_deleted_history_leaves_no_trace_in_any_nodes_table_file() {
+    use daogou_catalog::history_store::HistoryStorage;
+    use daogou_catalog::{EventKind, HistoryEvent, PgHistoryStore};
+
+    let dsn = fresh_postgres("histories");
+    let mut store = PgHistoryStore::connect(&dsn).unwrap();
+    let searches = |marker: &str| -> Vec<HistoryEvent> {
+        (0..3)
+            .map(|i| HistoryEvent {
+                timestamp: i,
+                kind: EventKind::Searched,
+                product_id: None,
+                query: Some(format!("{marker} {i}")),
+                rating: None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        store.replace("ann", &searches("zebra-marker-ann")).unwrap(),
+        3
+    );
+    assert_eq!(
+        store.replace("bob", &searches("zebra-marker-bob")).unwrap(),
+        3
+    );
+    assert_eq!(store.history("ann").unwrap(), searches("zebra-marker-ann"));
+    let ports = [55432u16, 55433, 55434];
+    assert!(
+        ports
+            .iter()
+            .any(|&p| table_file_holds(p, "zebra-marker-ann")),
+        "the history was never written"
+    );
+
+    assert_eq!(store.delete_user("ann").unwrap().history_events, 3);
+    assert!(store.history("ann").unwrap().is_empty());
+    assert_eq!(store.history("bob").unwrap().len(), 3);
+    // The replicas replay the rewrite of the table; give them a moment.
+    let start = std::time::Instant::now();
+    while ports
+        .iter()
+        .any(|&p| table_file_holds(p, "zebra-marker-ann"))
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "ann's events are still in a node's table file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(ports
+        .iter()
+        .all(|&p| table_file_holds(p, "zebra-marker-bob")));
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
+use daogou_catalog::CatalogLocation;
 use daogou_guide::app::{default_data_dir, OpenEvent};
 use daogou_guide::{Guide, GuideConfig};
 use daogou_server::{ApiKey, Histories, Limits, Loader, ServerConfig, Settings};
@@ -99,7 +100,10 @@ pub fn run(args: ServeArgs, paths: &Paths) -> Result<()> {
             "--store-histories needs an API key (--api-key-file FILE or $DAOGOU_API_KEY): \
              stored histories are personal data and are only served with the key"
         );
-        Some(Histories::open_in(&data_dir)?)
+        match paths.catalog.as_deref().map(CatalogLocation::parse) {
+            Some(CatalogLocation::Postgres(dsn)) => Some(Histories::open_postgres(&dsn)?),
+            _ => Some(Histories::open_in(&data_dir)?),
+        }
     } else {
         None
     };
