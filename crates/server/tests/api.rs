@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Barrier, OnceLock};
 use std::time::Duration;
 
-use daogou_catalog::history_store::HistoryStore;
+use daogou_catalog::history_store::{HistoryStorage, HistoryStore};
 use daogou_catalog::store::Store;
 use daogou_catalog::CatalogStore;
 use daogou_guide::app::CATALOG_DB;
