@@ -9,7 +9,8 @@ needed (Owen's: the coalitions it asks for, all of them among exact's). Prints o
 summary table in Markdown.
 
 Usage: scripts/owen_vs_exact.py DATA_DIR QUERIES [MIN_WORDS (default 7)]
-Environment: DAOGOU_BIN (default target/release/daogou), DAOGOU_MODEL.
+Environment: DAOGOU_BIN (default target/release/daogou); DAOGOU_MODEL, passed on to daogou,
+must name the model DATA_DIR was embedded with.
 """
 import json
 import os
@@ -50,7 +51,7 @@ def main():
     for request in requests:
         out = subprocess.run(
             [binary, "recommend", "--data-dir", data_dir, "--json",
-             "--explain", "exact_shapley,owen_values", request],
+             "--explain", "exact_shapley,owen_values", "--", request],
             capture_output=True, text=True, check=True).stdout
         for item in json.loads(out)["items"]:
             by = {e["method"]: e for e in item["explanations"]}

@@ -189,18 +189,21 @@ impl<'a> EmbeddingSimilarity<'a> {
             .iter()
             .map(|g| g.chunks_exact(width))
             .collect();
-        Ok(result
+        result
             .scores
             .into_iter()
             .map(|row| {
                 row.into_iter()
                     .zip(&mut per_target)
                     .map(|(score, grads)| {
-                        (f64::from(score), grads.next().unwrap_or_default().to_vec())
+                        let grad = grads.next().ok_or_else(|| {
+                            ModelError::InvalidInput("fewer gradients than points".into())
+                        })?;
+                        Ok((f64::from(score), grad.to_vec()))
                     })
                     .collect()
             })
-            .collect())
+            .collect()
     }
 }
 

@@ -41,6 +41,16 @@ pub trait CatalogStore {
         progress: &mut dyn FnMut(UpsertProgress),
     ) -> Result<UpsertReport, StoreError>;
 
+    /// Embeds those of `products` (as just read from this store) whose stored vector is
+    /// missing or was computed from another text, writing vectors only: a load never
+    /// writes back a product that another server changed or deleted meanwhile.
+    fn embed_missing(
+        &mut self,
+        products: &[Product],
+        embedder: &dyn TextEmbedder,
+        progress: &mut dyn FnMut(UpsertProgress),
+    ) -> Result<UpsertReport, StoreError>;
+
     /// [`upsert`](Self::upsert) of a parsed source, reported as an [`ImportReport`].
     fn import(
         &mut self,
@@ -113,6 +123,17 @@ pub(crate) struct Pending<'a> {
     pub(crate) text: String,
     pub(crate) text_hash: String,
     pub(crate) needs_vector: bool,
+    /// Whether the product row is written too (not when only vectors are filled in).
+    pub(crate) write_product: bool,
+}
+
+/// What [`upsert`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Writes {
+    /// Products and the vectors they need.
+    ProductsAndVectors,
+    /// Only the missing or stale vectors of products the store still has.
+    VectorsOnly,
 }
 
 /// What a backend does for [`upsert`]: the rest is the same for every backend.
@@ -140,13 +161,16 @@ pub(crate) trait UpsertTarget {
 /// Products embedded and committed per transaction.
 const BATCH: usize = 64;
 
-/// [`CatalogStore::upsert`] on any backend.
+/// [`CatalogStore::upsert`] (or, with [`Writes::VectorsOnly`],
+/// [`CatalogStore::embed_missing`]) on any backend.
 pub(crate) fn upsert(
     target: &mut dyn UpsertTarget,
     products: &[Product],
     embedder: &dyn TextEmbedder,
     progress: &mut dyn FnMut(UpsertProgress),
+    writes: Writes,
 ) -> Result<UpsertReport, StoreError> {
+    let write_product = writes == Writes::ProductsAndVectors;
     let mut ids = HashSet::new();
     if let Some(dup) = products.iter().find(|p| !ids.insert(p.id.as_str())) {
         return Err(StoreError::DuplicateId(dup.id.clone()));
@@ -163,9 +187,14 @@ pub(crate) fn upsert(
         let text = product.embedding_text();
         let text_hash = sha256_hex(text.as_bytes());
         let (changed, needs_vector) = match existing.get(&product.id) {
+            // Deleted since it was read: not brought back.
+            None if !write_product => continue,
             None => {
                 report.inserted.push(product.id.clone());
                 (true, true)
+            }
+            Some((_, old_text_hash)) if !write_product => {
+                (false, old_text_hash.as_deref() != Some(text_hash.as_str()))
             }
             Some((old_hash, old_text_hash)) => {
                 let changed = *old_hash != content_hash;
@@ -188,6 +217,7 @@ pub(crate) fn upsert(
             text,
             text_hash,
             needs_vector,
+            write_product,
         });
     }
 

@@ -71,14 +71,26 @@ impl CatalogIndex {
     }
 
     /// Loads the products, this embedder's vectors and the review summaries from `store`,
-    /// embedding (and storing) whatever is missing first.
+    /// embedding (and storing) the vectors that are missing first. A product another
+    /// server deletes during the load makes it start over once.
     pub fn from_store(
         store: &mut dyn CatalogStore,
         embedder: &dyn TextEmbedder,
         progress: &mut dyn FnMut(UpsertProgress),
     ) -> Result<Self, CatalogError> {
+        match Self::load(store, embedder, progress) {
+            Err(CatalogError::MissingEmbedding(_)) => Self::load(store, embedder, progress),
+            loaded => loaded,
+        }
+    }
+
+    fn load(
+        store: &mut dyn CatalogStore,
+        embedder: &dyn TextEmbedder,
+        progress: &mut dyn FnMut(UpsertProgress),
+    ) -> Result<Self, CatalogError> {
         let products = store.products()?;
-        store.upsert(&products, embedder, progress)?;
+        store.embed_missing(&products, embedder, progress)?;
         let table = store.embeddings(embedder.model_id())?;
         let by_id: HashMap<&str, usize> = table
             .ids

@@ -11,9 +11,9 @@
 //!   the tables above, so that servers notice a change by reading one row.
 //!
 //! The rows are the SQLite store's, so both backends load the same catalog. A connection
-//! string may name several hosts (`postgres://user@h1:5432,h2:5432,h3:5432/daogou`): writes
-//! go to the one that accepts them (`target_session_attrs=read-write`), reads to the first
-//! that answers. A batch whose connection breaks (the primary killed, a replica promoted)
+//! string may name several hosts (`postgres://user@h1:5432,h2:5432,h3:5432/daogou`): reads
+//! and writes go to the one that accepts writes (`target_session_attrs=read-write`), so a
+//! server reads what was just written; the replicas stand by. A batch whose connection breaks (the primary killed, a replica promoted)
 //! is retried on a fresh connection for up to [`RETRY_FOR`]; every batch is one
 //! transaction, so a retried batch is written once.
 
@@ -30,7 +30,7 @@ use r2d2::Pool;
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::backend::{
-    decode_product, decode_review_summary, upsert, CatalogStore, Pending, UpsertTarget,
+    decode_product, decode_review_summary, upsert, CatalogStore, Pending, UpsertTarget, Writes,
 };
 use crate::embed::TextEmbedder;
 use crate::history::HistoryEvent;
@@ -44,7 +44,7 @@ type Manager = PostgresConnectionManager<NoTls>;
 /// How long an operation keeps retrying while the database is unreachable or failing over.
 pub const RETRY_FOR: Duration = Duration::from_secs(30);
 
-/// Connections per pool (reads and writes each).
+/// Connections in the pool.
 const POOL_SIZE: u32 = 4;
 
 /// The schema, one migration per version, applied in order.
@@ -96,7 +96,6 @@ const MIGRATION_LOCK: i64 = 0x64616f676f75;
 
 /// A catalog database in PostgreSQL.
 pub struct PgStore {
-    reads: Pool<Manager>,
     writes: Pool<Manager>,
 }
 
@@ -111,26 +110,20 @@ impl PgStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
-        let mut write_config = config.clone();
-        write_config.target_session_attrs(TargetSessionAttrs::ReadWrite);
-        let pool = |config: Config| {
-            Pool::builder()
-                .max_size(POOL_SIZE)
-                .min_idle(Some(0))
-                .connection_timeout(Duration::from_secs(5))
-                .build_unchecked(Manager::new(config, NoTls))
-        };
-        let store = PgStore {
-            reads: pool(config),
-            writes: pool(write_config),
-        };
+        config.target_session_attrs(TargetSessionAttrs::ReadWrite);
+        let writes = Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(5))
+            .build_unchecked(Manager::new(config, NoTls));
+        let store = PgStore { writes };
         store.migrate()?;
         Ok(store)
     }
 
     /// The newest schema version applied to the database.
     pub fn schema_version(&self) -> Result<i32, StoreError> {
-        self.read(|c| {
+        self.on_primary(|c| {
             let row = c.query_one("SELECT max(version) FROM daogou_migrations", &[])?;
             Ok(row.get::<_, Option<i32>>(0).unwrap_or(0))
         })
@@ -138,7 +131,7 @@ impl PgStore {
 
     fn migrate(&self) -> Result<(), StoreError> {
         let latest = MIGRATIONS.last().map_or(0, |m| m.0);
-        let found = self.write(|c| {
+        let found = self.on_primary(|c| {
             let mut tx = c.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
             tx.batch_execute(
@@ -168,16 +161,9 @@ impl PgStore {
         Ok(())
     }
 
-    /// Runs `job` on a read connection, retrying while the database is unreachable.
-    fn read<T>(
-        &self,
-        job: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
-    ) -> Result<T, StoreError> {
-        retry(&self.reads, job)
-    }
-
-    /// Runs `job` on a connection to the primary, retrying while there is none.
-    fn write<T>(
+    /// Runs `job` on a connection to the primary, retrying while there is none. Reads go
+    /// there too, so that a server reads what it (or any server) has just written.
+    fn on_primary<T>(
         &self,
         job: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
@@ -292,7 +278,8 @@ fn retry<T>(
 /// shutting down or starting, the host turned out to be a replica, or the transaction lost
 /// a race.
 fn is_transient(e: &postgres::Error) -> bool {
-    if e.is_closed() || e.as_db_error().is_none() && e.code().is_none() {
+    let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
+    if e.is_closed() || io {
         return true;
     }
     e.code().is_some_and(|code| {
@@ -308,39 +295,51 @@ fn is_transient(e: &postgres::Error) -> bool {
     })
 }
 
-/// `dsn` without its password, for error messages.
+/// `dsn` without its password (in the user part or as a `password=` parameter), for error
+/// messages.
 fn redact(dsn: &str) -> String {
-    match (dsn.find("://"), dsn.find('@')) {
+    let (base, query) = dsn.split_once('?').unwrap_or((dsn, ""));
+    let base = match (base.find("://"), base.find('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let user_info = &dsn[scheme + 3..at];
+            let user_info = &base[scheme + 3..at];
             let user = user_info.split(':').next().unwrap_or("");
-            format!("{}{user}@{}", &dsn[..scheme + 3], &dsn[at + 1..])
+            format!("{}{user}@{}", &base[..scheme + 3], &base[at + 1..])
         }
-        _ => dsn.to_string(),
+        _ => base.to_string(),
+    };
+    let params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("password="))
+        .collect();
+    if params.is_empty() {
+        base
+    } else {
+        format!("{base}?{}", params.join("&"))
     }
 }
 
 impl CatalogStore for PgStore {
     fn len(&self) -> Result<usize, StoreError> {
         let n: i64 =
-            self.read(|c| Ok(c.query_one("SELECT count(*) FROM products", &[])?.get(0)))?;
+            self.on_primary(|c| Ok(c.query_one("SELECT count(*) FROM products", &[])?.get(0)))?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
     fn products(&self) -> Result<Vec<Product>, StoreError> {
-        let rows = self.read(|c| c.query("SELECT json FROM products ORDER BY seq", &[]))?;
+        let rows = self.on_primary(|c| c.query("SELECT json FROM products ORDER BY seq", &[]))?;
         rows.iter()
             .map(|r| decode_product(r.get::<_, &str>(0)))
             .collect()
     }
 
     fn product(&self, id: &str) -> Result<Option<Product>, StoreError> {
-        let row = self.read(|c| c.query_opt("SELECT json FROM products WHERE id = $1", &[&id]))?;
+        let row =
+            self.on_primary(|c| c.query_opt("SELECT json FROM products WHERE id = $1", &[&id]))?;
         row.map(|r| decode_product(r.get::<_, &str>(0))).transpose()
     }
 
     fn embeddings(&self, model_id: &str) -> Result<EmbeddingTable, StoreError> {
-        let rows = self.read(|c| {
+        let rows = self.on_primary(|c| {
             c.query(
                 "SELECT e.product_id, e.dim, e.vector FROM embeddings e
                  JOIN products p ON p.id = e.product_id
@@ -384,11 +383,27 @@ impl CatalogStore for PgStore {
         embedder: &dyn TextEmbedder,
         progress: &mut dyn FnMut(UpsertProgress),
     ) -> Result<UpsertReport, StoreError> {
-        upsert(self, products, embedder, progress)
+        upsert(
+            self,
+            products,
+            embedder,
+            progress,
+            Writes::ProductsAndVectors,
+        )
+    }
+
+    fn embed_missing(
+        &mut self,
+        products: &[Product],
+        embedder: &dyn TextEmbedder,
+        progress: &mut dyn FnMut(UpsertProgress),
+    ) -> Result<UpsertReport, StoreError> {
+        upsert(self, products, embedder, progress, Writes::VectorsOnly)
     }
 
     fn delete(&mut self, ids: &[&str]) -> Result<usize, StoreError> {
-        let n = self.write(|c| c.execute("DELETE FROM products WHERE id = ANY($1)", &[&ids]))?;
+        let n =
+            self.on_primary(|c| c.execute("DELETE FROM products WHERE id = ANY($1)", &[&ids]))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
@@ -400,7 +415,7 @@ impl CatalogStore for PgStore {
         let aspects = serde_json::to_string(&summary.aspects)
             .map_err(|e| StoreError::Corrupt(format!("review summary: {e}")))?;
         let reviews = i32::try_from(summary.reviews).unwrap_or(i32::MAX);
-        let written = self.write(|c| {
+        let written = self.on_primary(|c| {
             c.execute(
                 "INSERT INTO review_summaries (product_id, model_id, reviews, aspects_json)
                  SELECT id, $2, $3, $4 FROM products WHERE id = $1
@@ -416,14 +431,14 @@ impl CatalogStore for PgStore {
     }
 
     fn version(&self) -> Result<i64, StoreError> {
-        self.read(|c| {
+        self.on_primary(|c| {
             Ok(c.query_one("SELECT version FROM catalog_version", &[])?
                 .get(0))
         })
     }
 
     fn review_summaries(&self) -> Result<HashMap<String, ReviewSummary>, StoreError> {
-        let rows = self.read(|c| {
+        let rows = self.on_primary(|c| {
             c.query(
                 "SELECT product_id, model_id, reviews, aspects_json FROM review_summaries",
                 &[],
@@ -443,7 +458,7 @@ impl CatalogStore for PgStore {
 impl UpsertTarget for PgStore {
     fn check_dim(&self, model_id: &str, dim: usize) -> Result<(), StoreError> {
         let dim_i32 = i32::try_from(dim).unwrap_or(i32::MAX);
-        let stored = self.read(|c| {
+        let stored = self.on_primary(|c| {
             c.query_opt(
                 "SELECT dim FROM embeddings WHERE model_id = $1 AND dim != $2 LIMIT 1",
                 &[&model_id, &dim_i32],
@@ -465,7 +480,7 @@ impl UpsertTarget for PgStore {
         &self,
         model_id: &str,
     ) -> Result<HashMap<String, (String, Option<String>)>, StoreError> {
-        let rows = self.write(|c| {
+        let rows = self.on_primary(|c| {
             c.query(
                 "SELECT p.id, p.content_hash, e.text_hash FROM products p
                  LEFT JOIN embeddings e ON e.product_id = p.id AND e.model_id = $1",
@@ -502,26 +517,37 @@ impl UpsertTarget for PgStore {
             rows.push((pending, json, vector));
         }
         let dim = i32::try_from(dim).unwrap_or(i32::MAX);
-        self.write(|c| {
+        self.on_primary(|c| {
             let mut tx = c.transaction()?;
             let put_product = tx.prepare(
                 "INSERT INTO products (id, content_hash, json) VALUES ($1, $2, $3)
                  ON CONFLICT (id) DO UPDATE SET
                      content_hash = excluded.content_hash, json = excluded.json",
             )?;
+            // Only while the product still has the content the vector was computed for:
+            // another server may have changed it since this one read it.
             let put_vector = tx.prepare(
                 "INSERT INTO embeddings (product_id, model_id, dim, text_hash, vector)
-                 VALUES ($1, $2, $3, $4, $5)
+                 SELECT $1, $2, $3, $4, $5 FROM products WHERE id = $1 AND content_hash = $6
                  ON CONFLICT (product_id, model_id) DO UPDATE SET dim = excluded.dim,
                      text_hash = excluded.text_hash, vector = excluded.vector",
             )?;
             for (pending, json, vector) in &rows {
                 let id = &pending.product.id;
-                tx.execute(&put_product, &[id, &pending.content_hash, json])?;
+                if pending.write_product {
+                    tx.execute(&put_product, &[id, &pending.content_hash, json])?;
+                }
                 if let Some(vector) = vector {
                     tx.execute(
                         &put_vector,
-                        &[id, &model_id, &dim, &pending.text_hash, vector],
+                        &[
+                            id,
+                            &model_id,
+                            &dim,
+                            &pending.text_hash,
+                            vector,
+                            &pending.content_hash,
+                        ],
                     )?;
                 }
             }
@@ -548,7 +574,7 @@ impl PgHistoryStore {
     /// Connects like [`PgStore::connect`] and creates the table if missing.
     pub fn connect(dsn: &str) -> Result<Self, StoreError> {
         let store = PgStore::connect(dsn)?;
-        store.write(|c| {
+        store.on_primary(|c| {
             c.batch_execute(
                 "CREATE TABLE IF NOT EXISTS histories (
                      user_id TEXT NOT NULL,
@@ -564,7 +590,7 @@ impl PgHistoryStore {
 impl HistoryStorage for PgHistoryStore {
     fn replace(&mut self, user_id: &str, events: &[HistoryEvent]) -> Result<usize, StoreError> {
         let rows = event_rows(events)?;
-        self.store.write(|c| {
+        self.store.on_primary(|c| {
             let mut tx = c.transaction()?;
             tx.execute("DELETE FROM histories WHERE user_id = $1", &[&user_id])?;
             let insert =
@@ -580,7 +606,7 @@ impl HistoryStorage for PgHistoryStore {
 
     fn history(&mut self, user_id: &str) -> Result<Vec<HistoryEvent>, StoreError> {
         // From the primary: a shopper reads back what was just written.
-        let rows = self.store.write(|c| {
+        let rows = self.store.on_primary(|c| {
             c.query(
                 "SELECT event_json FROM histories WHERE user_id = $1 ORDER BY seq",
                 &[&user_id],
@@ -590,23 +616,26 @@ impl HistoryStorage for PgHistoryStore {
     }
 
     fn delete_user(&mut self, user_id: &str) -> Result<UserDeletion, StoreError> {
-        let (deleted, xid) = self.store.write(|c| {
+        let (deleted, xid) = self.store.on_primary(|c| {
             let mut tx = c.transaction()?;
             let deleted = tx.execute("DELETE FROM histories WHERE user_id = $1", &[&user_id])?;
             let xid: String = tx
-                .query_one("SELECT pg_current_xact_id()::text", &[])?
+                .query_one("SELECT pg_current_xact_id()::xid::text", &[])?
                 .get(0);
             tx.commit()?;
             Ok((deleted, xid))
         })?;
+        if deleted == 0 {
+            return Ok(UserDeletion::default());
+        }
         // A snapshot older than the deletion still sees the rows, and VACUUM keeps them for
         // it: wait (boundedly) until none is left, then rewrite the table without them.
         let start = Instant::now();
-        while self.store.write(|c| older_snapshots(c, &xid))? && start.elapsed() < RETRY_FOR {
+        while self.store.on_primary(|c| older_snapshots(c, &xid))? && start.elapsed() < RETRY_FOR {
             sleep(Duration::from_millis(100));
         }
         self.store
-            .write(|c| c.batch_execute("VACUUM FULL histories"))?;
+            .on_primary(|c| c.batch_execute("VACUUM FULL histories"))?;
         Ok(UserDeletion {
             history_events: usize::try_from(deleted).unwrap_or(usize::MAX),
         })
@@ -641,5 +670,9 @@ mod tests {
             "postgres://shop@db1:5432,db2:5432/daogou"
         );
         assert_eq!(redact("postgres://db/daogou"), "postgres://db/daogou");
+        assert_eq!(
+            redact("postgres://db/daogou?password=secret&sslmode=disable"),
+            "postgres://db/daogou?sslmode=disable"
+        );
     }
 }

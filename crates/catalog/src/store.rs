@@ -21,7 +21,7 @@
 //! have no vector for this model) are embedded again.
 
 use crate::backend::{
-    decode_product, decode_review_summary, upsert, CatalogStore, Pending, UpsertTarget,
+    decode_product, decode_review_summary, upsert, CatalogStore, Pending, UpsertTarget, Writes,
 };
 use crate::embed::TextEmbedder;
 use crate::product::Product;
@@ -473,7 +473,22 @@ impl CatalogStore for Store {
         embedder: &dyn TextEmbedder,
         progress: &mut dyn FnMut(UpsertProgress),
     ) -> Result<UpsertReport, StoreError> {
-        upsert(self, products, embedder, progress)
+        upsert(
+            self,
+            products,
+            embedder,
+            progress,
+            Writes::ProductsAndVectors,
+        )
+    }
+
+    fn embed_missing(
+        &mut self,
+        products: &[Product],
+        embedder: &dyn TextEmbedder,
+        progress: &mut dyn FnMut(UpsertProgress),
+    ) -> Result<UpsertReport, StoreError> {
+        upsert(self, products, embedder, progress, Writes::VectorsOnly)
     }
 
     fn version(&self) -> Result<i64, StoreError> {
@@ -563,18 +578,21 @@ impl UpsertTarget for Store {
                 .map_err(fail)?;
             let mut put_vector = tx
                 .prepare_cached(
+                    // Only while the product has the content the vector was computed for.
                     "INSERT OR REPLACE INTO embeddings
                         (product_id, model_id, dim, text_hash, vector)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                     SELECT ?1, ?2, ?3, ?4, ?5 FROM products WHERE id = ?1 AND content_hash = ?6",
                 )
                 .map_err(fail)?;
             let mut vectors = vectors.iter();
             for pending in batch {
                 let json = serde_json::to_string(pending.product)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                put_product
-                    .execute(params![pending.product.id, pending.content_hash, json])
-                    .map_err(fail)?;
+                if pending.write_product {
+                    put_product
+                        .execute(params![pending.product.id, pending.content_hash, json])
+                        .map_err(fail)?;
+                }
                 if pending.needs_vector {
                     let vector = vectors.next().ok_or_else(|| StoreError::BadEmbedding {
                         model_id: model_id.to_string(),
@@ -587,7 +605,8 @@ impl UpsertTarget for Store {
                             model_id,
                             i64::try_from(dim).unwrap_or(i64::MAX),
                             pending.text_hash,
-                            blob
+                            blob,
+                            pending.content_hash
                         ])
                         .map_err(fail)?;
                 }

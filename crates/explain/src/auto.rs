@@ -101,10 +101,19 @@ impl Auto {
                 fallback: false,
             });
         }
-        let groups = OwenValues::contiguous_groups(m);
-        let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
-        let owen_cost = OwenValues::cost(&sizes);
-        if m <= self.owen_max_features && owen_cost <= budget {
+        let owen_max = self.owen_max_features.min(OwenValues::HARD_MAX_FEATURES);
+        let owen = (m <= owen_max).then(|| {
+            let groups = OwenValues::contiguous_groups(m);
+            let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+            let cost = OwenValues::cost(&sizes);
+            (groups, sizes, cost)
+        });
+        if let Some((groups, sizes, owen_cost)) = owen.filter(|o| o.2 <= budget) {
+            let why = if m > exact_max {
+                format!("M = {m} > {exact_max}")
+            } else {
+                format!("2^{m} evaluations > the budget of {budget}")
+            };
             return Ok(AutoPlan {
                 choice: AutoChoice::Owen(OwenValues {
                     groups: Some(groups),
@@ -112,7 +121,7 @@ impl Auto {
                 }),
                 reason: format!(
                     "auto: Owen values over {} word groups of sizes {sizes:?} ({owen_cost} \
-                     evaluations), M = {m} > {exact_max}",
+                     evaluations), {why}",
                     sizes.len()
                 ),
                 fallback: false,

@@ -135,11 +135,12 @@ impl Guide {
                 progress(OpenEvent::Embedding(p))
             })?;
         }
+        // Read first: a write during the load then makes the next poll reload once more.
+        let catalog_version = Some(store.version()?);
         let catalog =
             CatalogIndex::from_store(store.as_mut(), &PassageEmbedder(&encoder), &mut |p| {
                 progress(OpenEvent::Embedding(p))
             })?;
-        let catalog_version = Some(store.version()?);
         let scene_config = match &config.scenes_file {
             Some(path) => SceneConfig::from_file(path)?,
             None => SceneConfig::builtin()?,
@@ -280,8 +281,8 @@ impl Guide {
         let mut store = location.open()?;
         let embedder = PassageEmbedder(&self.encoder);
         let report = store.import(parsed, &embedder, progress)?;
-        self.catalog = CatalogIndex::from_store(store.as_mut(), &embedder, progress)?;
         self.catalog_version = Some(store.version()?);
+        self.catalog = CatalogIndex::from_store(store.as_mut(), &embedder, progress)?;
         Ok(report)
     }
 

@@ -1,5 +1,5 @@
-//! Cosine similarities of sentence embeddings to fixed targets, with their gradients with
-//! respect to the word embeddings: what gradient attributions (Integrated Gradients,
+//! Similarities (dot products; cosines for a normalising encoder) of sentence embeddings to
+//! fixed targets, with their gradients with respect to the word embeddings: what gradient attributions (Integrated Gradients,
 //! gradient × input) differentiate, on the packed CPU pass.
 
 use crate::encoder::SentenceEncoder;

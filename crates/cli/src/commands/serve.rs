@@ -100,9 +100,11 @@ pub fn run(args: ServeArgs, paths: &Paths) -> Result<()> {
             "--store-histories needs an API key (--api-key-file FILE or $DAOGOU_API_KEY): \
              stored histories are personal data and are only served with the key"
         );
+        // Beside the catalog: in its PostgreSQL database or its SQLite file.
         match paths.catalog.as_deref().map(CatalogLocation::parse) {
             Some(CatalogLocation::Postgres(dsn)) => Some(Histories::open_postgres(&dsn)?),
-            _ => Some(Histories::open_in(&data_dir)?),
+            Some(CatalogLocation::Sqlite(path)) => Some(Histories::open(&path)?),
+            None => Some(Histories::open_in(&data_dir)?),
         }
     } else {
         None

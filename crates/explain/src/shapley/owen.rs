@@ -48,16 +48,23 @@ impl OwenValues {
     /// Largest group count or group size accepted (2^16 coalitions per side).
     pub const MAX_GROUP: usize = 16;
 
-    /// Distinct evaluations the values over `sizes`-sized groups need.
+    /// Largest M accepted whatever `max_features` says (coalitions are 64-bit masks).
+    pub const HARD_MAX_FEATURES: usize = 63;
+
+    /// Distinct evaluations the values over `sizes`-sized groups need (`usize::MAX` when
+    /// that does not fit a `usize`).
     pub fn cost(sizes: &[usize]) -> usize {
+        let power = |n: usize| u32::try_from(n).ok().and_then(|n| 1usize.checked_shl(n));
         let g = sizes.len();
-        let unions = 1usize << g;
-        let per_group = 1usize << g.saturating_sub(1);
-        unions
-            + sizes
-                .iter()
-                .map(|&s| per_group * (1usize << s).saturating_sub(2))
-                .sum::<usize>()
+        let total = || -> Option<usize> {
+            let mut total = power(g)?;
+            for &s in sizes {
+                let partial = power(s)?.saturating_sub(2);
+                total = total.checked_add(power(g.saturating_sub(1))?.checked_mul(partial)?)?;
+            }
+            Some(total)
+        };
+        total().unwrap_or(usize::MAX)
     }
 
     /// The contiguous partition of `m` features into groups of balanced size (sizes
@@ -146,7 +153,7 @@ impl Explainer for OwenValues {
     fn explain(&self, evaluator: &mut Evaluator<'_>) -> Result<Vec<Explanation>, ExplainError> {
         let run = Run::start(evaluator)?;
         let m = evaluator.num_features();
-        let max = self.max_features.min(63);
+        let max = self.max_features.min(Self::HARD_MAX_FEATURES);
         if m > max {
             return Err(ExplainError::TooManyFeatures {
                 method: Method::OwenValues,
@@ -253,6 +260,7 @@ mod tests {
         // One group, or groups of one, are exact Shapley: 2^M.
         assert_eq!(OwenValues::cost(&[5]), 32);
         assert_eq!(OwenValues::cost(&[1, 1, 1, 1, 1]), 32);
+        assert_eq!(OwenValues::cost(&[300]), usize::MAX, "too many to count");
         let flat: Vec<usize> = OwenValues::contiguous_groups(20).concat();
         assert_eq!(flat, (0..20).collect::<Vec<_>>());
     }

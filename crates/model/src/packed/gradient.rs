@@ -104,6 +104,11 @@ impl BertModel {
     /// Rejects packed embeddings the pass cannot index safely.
     fn check_embeddings(&self, input: PackedEmbeddings<'_>) -> Result<()> {
         let config = &self.config;
+        if input.lengths.contains(&0) {
+            return Err(ModelError::InvalidInput(
+                "a packed sequence has no tokens".into(),
+            ));
+        }
         let total: usize = input.lengths.iter().sum();
         if input.word.len() != total * config.hidden_size || input.type_ids.len() != total {
             return Err(ModelError::InvalidInput(format!(
