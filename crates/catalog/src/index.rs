@@ -9,7 +9,7 @@ use daogou_explain::dot;
 use crate::backend::CatalogStore;
 use crate::embed::TextEmbedder;
 use crate::error::CatalogError;
-use crate::keyword::KeywordIndex;
+use crate::keyword::{KeywordIndex, KeywordStats};
 use crate::product::Product;
 use crate::reviews::ReviewSummary;
 use crate::store::UpsertProgress;
@@ -33,6 +33,32 @@ impl CatalogIndex {
         vectors: Vec<f32>,
         dim: usize,
     ) -> Result<Self, CatalogError> {
+        let keyword = KeywordIndex::build(&products)?;
+        let vocabulary = RequestVocabulary::from_products(&products);
+        Self::with_indexes(products, vectors, dim, keyword, vocabulary)
+    }
+
+    /// Indexes `products`, a part of a larger catalog (the candidates of one request),
+    /// with that catalog's request `vocabulary` and keyword `stats`: requests are parsed
+    /// and products scored as in an index of the whole catalog.
+    pub fn part(
+        products: Vec<Product>,
+        vectors: Vec<f32>,
+        dim: usize,
+        vocabulary: RequestVocabulary,
+        stats: KeywordStats,
+    ) -> Result<Self, CatalogError> {
+        let keyword = KeywordIndex::part_of(&products, stats)?;
+        Self::with_indexes(products, vectors, dim, keyword, vocabulary)
+    }
+
+    fn with_indexes(
+        products: Vec<Product>,
+        vectors: Vec<f32>,
+        dim: usize,
+        keyword: KeywordIndex,
+        vocabulary: RequestVocabulary,
+    ) -> Result<Self, CatalogError> {
         if vectors.len() != products.len() * dim {
             return Err(CatalogError::VectorShape {
                 values: vectors.len(),
@@ -46,8 +72,6 @@ impl CatalogIndex {
                 return Err(CatalogError::DuplicateId(p.id.clone()));
             }
         }
-        let keyword = KeywordIndex::build(&products)?;
-        let vocabulary = RequestVocabulary::from_products(&products);
         Ok(Self {
             products,
             positions,

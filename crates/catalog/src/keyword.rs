@@ -21,9 +21,11 @@ use crate::segment;
 use crate::words::{STOP_EN, STOP_EN_REQUESTS};
 use crate::Span;
 use daogou_explain::is_cjk;
+use std::collections::HashMap;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer, Token,
@@ -65,6 +67,18 @@ impl KeywordField {
             KeywordField::Brand => 1.5,
             KeywordField::Description | KeywordField::Category => 1.0,
         }
+    }
+
+    /// The field's number in stored postings (its place in [`KeywordField::ALL`]).
+    pub fn code(self) -> i16 {
+        self as i16
+    }
+
+    /// The field numbered `code` by [`code`](Self::code).
+    pub fn from_code(code: i16) -> Option<Self> {
+        usize::try_from(code)
+            .ok()
+            .and_then(|i| Self::ALL.get(i).copied())
     }
 
     fn text(self, product: &Product) -> &str {
@@ -149,11 +163,24 @@ pub struct KeywordIndex {
     ord: Field,
     analyzer: TextAnalyzer,
     products: Vec<Product>,
+    /// The whole catalog's statistics, when this index holds only part of it.
+    stats: Option<KeywordStats>,
 }
 
 impl KeywordIndex {
     /// Indexes `products`; hits refer to them by position.
     pub fn build(products: &[Product]) -> Result<Self, KeywordError> {
+        Self::build_with(products, None)
+    }
+
+    /// Indexes `products`, a part of a larger catalog, scoring them with that catalog's
+    /// `stats`: each product then gets the BM25 scores an index of the whole catalog
+    /// gives it. Only the terms `stats` knows can be searched.
+    pub fn part_of(products: &[Product], stats: KeywordStats) -> Result<Self, KeywordError> {
+        Self::build_with(products, Some(stats))
+    }
+
+    fn build_with(products: &[Product], stats: Option<KeywordStats>) -> Result<Self, KeywordError> {
         let mut builder = Schema::builder();
         let text_options = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -189,6 +216,34 @@ impl KeywordIndex {
             ord,
             analyzer,
             products: products.to_vec(),
+            stats,
+        })
+    }
+
+    /// The statistics of this index for the analysed `terms` (those of
+    /// [`query_terms`]): what [`part_of`](Self::part_of) needs to score a part of this
+    /// catalog as this index scores it.
+    pub fn stats(&self, terms: &[String]) -> Result<KeywordStats, KeywordError> {
+        if let Some(stats) = &self.stats {
+            return Ok(stats.clone());
+        }
+        let searcher = self.reader.searcher();
+        let mut tokens = [0; 4];
+        for (kind, field) in &self.fields {
+            tokens[*kind as usize] = searcher.total_num_tokens(*field)?;
+        }
+        let mut doc_freq = HashMap::new();
+        for term in terms {
+            for (kind, field) in &self.fields {
+                let df = searcher.doc_freq(&Term::from_field_text(*field, term))?;
+                doc_freq.insert((*kind, term.clone()), df);
+            }
+        }
+        Ok(KeywordStats {
+            docs: searcher.num_docs(),
+            tokens,
+            doc_freq,
+            title_max: HashMap::new(),
         })
     }
 
@@ -227,6 +282,22 @@ impl KeywordIndex {
     pub fn field_scores(&self, query: &str) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
         let terms = QueryTerms::new(&mut self.analyzer.clone(), query);
         self.by_field(&terms.order)
+    }
+
+    /// The most title BM25 (unweighted) that `query` gives any product of the catalog,
+    /// given its [`field_scores`](Self::field_scores) `hits` here: their maximum, or for
+    /// an index over part of a catalog, the whole catalog's maximum as its statistics
+    /// carry it.
+    pub fn title_max(&self, query: &str, hits: &[(usize, FieldScores)]) -> f64 {
+        let here = || {
+            hits.iter()
+                .map(|(_, s)| f64::from(s.get(KeywordField::Title)))
+                .fold(0.0, f64::max)
+        };
+        match &self.stats {
+            Some(stats) => stats.title_max.get(query).copied().unwrap_or_else(here),
+            None => here(),
+        }
     }
 
     fn by_field(&self, order: &[String]) -> Result<Vec<(usize, FieldScores)>, KeywordError> {
@@ -272,10 +343,19 @@ impl KeywordIndex {
             })
             .collect();
         let searcher = self.reader.searcher();
-        let top = searcher.search(
-            &BooleanQuery::new(clauses),
-            &TopDocs::with_limit(limit).order_by_score(),
-        )?;
+        let query = BooleanQuery::new(clauses);
+        let collector = TopDocs::with_limit(limit).order_by_score();
+        let top = match &self.stats {
+            Some(stats) => searcher.search_with_statistics_provider(
+                &query,
+                &collector,
+                &StatsProvider {
+                    stats,
+                    fields: &self.fields,
+                },
+            )?,
+            None => searcher.search(&query, &collector)?,
+        };
         let ord_name = searcher.schema().get_field_name(self.ord).to_string();
         // Open each segment's position column once, not once per hit.
         let columns = searcher
@@ -334,6 +414,119 @@ impl KeywordIndex {
     }
 }
 
+/// The corpus statistics BM25 reads, for some terms: an index over part of a catalog
+/// scores with the whole catalog's ([`KeywordIndex::part_of`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeywordStats {
+    /// Products in the catalog.
+    pub docs: u64,
+    /// Tokens indexed in each field over all products, in [`KeywordField::ALL`] order.
+    pub tokens: [u64; 4],
+    /// Products whose field holds the term, for the terms searched.
+    pub doc_freq: HashMap<(KeywordField, String), u64>,
+    /// For query texts: the most title BM25 the text gives any product of the catalog
+    /// ([`KeywordIndex::title_max`]).
+    pub title_max: HashMap<String, f64>,
+}
+
+/// [`KeywordStats`] as tantivy asks for them.
+struct StatsProvider<'a> {
+    stats: &'a KeywordStats,
+    fields: &'a [(KeywordField, Field); 4],
+}
+
+impl StatsProvider<'_> {
+    fn kind(&self, field: Field) -> tantivy::Result<KeywordField> {
+        self.fields
+            .iter()
+            .find(|(_, f)| *f == field)
+            .map(|(kind, _)| *kind)
+            .ok_or_else(|| tantivy::TantivyError::InvalidArgument(format!("{field:?}")))
+    }
+}
+
+impl Bm25StatisticsProvider for StatsProvider<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        Ok(self.stats.tokens[self.kind(field)? as usize])
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.stats.docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        let kind = self.kind(term.field())?;
+        let value = term.value();
+        let text = value.as_str().unwrap_or_default();
+        self.stats
+            .doc_freq
+            .get(&(kind, text.to_string()))
+            .copied()
+            .ok_or_else(|| {
+                tantivy::TantivyError::InvalidArgument(format!(
+                    "no catalog statistics for the term {text:?}"
+                ))
+            })
+    }
+}
+
+/// BM25's term-frequency saturation (tantivy's).
+pub const BM25_K1: f64 = 1.2;
+/// BM25's length normalisation (tantivy's).
+pub const BM25_B: f64 = 0.75;
+
+/// BM25's inverse document frequency of a term in `doc_freq` of `docs` products, as
+/// tantivy computes it.
+pub fn idf(doc_freq: u64, docs: u64) -> f64 {
+    let x = (docs.saturating_sub(doc_freq) as f64 + 0.5) / (doc_freq as f64 + 0.5);
+    (1.0 + x).ln()
+}
+
+/// What one field of a product adds to a catalog's keyword statistics: its terms with
+/// their frequencies, and its length in tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldTerms {
+    /// The field.
+    pub field: KeywordField,
+    /// Distinct analysed terms and how often each occurs.
+    pub terms: Vec<(String, u32)>,
+    /// Tokens the index counts for the field (its BM25 length).
+    pub tokens: u32,
+}
+
+impl FieldTerms {
+    /// The length BM25 scores with: [`tokens`](Self::tokens) as the index stores it, in
+    /// one byte (exact up to 40 tokens, coarser beyond).
+    pub fn scored_length(&self) -> u32 {
+        FieldNormReader::id_to_fieldnorm(FieldNormReader::fieldnorm_to_id(self.tokens))
+    }
+}
+
+/// Every field of `product` analysed as the index analyses it.
+pub fn product_terms(product: &Product) -> Vec<FieldTerms> {
+    KeywordField::ALL
+        .iter()
+        .map(|&field| {
+            let analyzed = analyze(field.text(product));
+            let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+            for t in &analyzed {
+                *counts.entry(t.term.clone()).or_default() += 1;
+            }
+            FieldTerms {
+                field,
+                terms: counts.into_iter().collect(),
+                tokens: u32::try_from(analyzed.len()).unwrap_or(u32::MAX),
+            }
+        })
+        .collect()
+}
+
+/// The distinct analysed terms of `query` that the index searches, in order (the first
+/// [`MAX_QUERY_TERMS`]).
+pub fn query_terms(query: &str) -> Vec<String> {
+    with_analyzer(|a| QueryTerms::new(a, query).order)
+}
+
 /// The distinct analysed terms of a query (the first [`MAX_QUERY_TERMS`]), in order, and
 /// where each occurs in the query.
 struct QueryTerms {
@@ -360,12 +553,17 @@ impl QueryTerms {
 
 /// The analysis used for indexing and queries (see the module docs).
 pub fn analyze(text: &str) -> Vec<AnalyzedTerm> {
+    with_analyzer(|a| analyze_with(a, text))
+}
+
+/// Runs `job` with this thread's analyzer.
+fn with_analyzer<T>(job: impl FnOnce(&mut TextAnalyzer) -> T) -> T {
     thread_local! {
         // Building the analyzer (its stop-word set, its stemmer) costs more than analysing
         // a title, and rankers analyse hundreds of titles per request.
         static ANALYZER: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(analyzer());
     }
-    ANALYZER.with(|a| analyze_with(&mut a.borrow_mut(), text))
+    ANALYZER.with(|a| job(&mut a.borrow_mut()))
 }
 
 fn analyze_with(analyzer: &mut TextAnalyzer, text: &str) -> Vec<AnalyzedTerm> {

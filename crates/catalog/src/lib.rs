@@ -50,7 +50,9 @@ pub use import::{
 };
 pub use index::CatalogIndex;
 pub use mapping::{ColumnMapping, Role};
-pub use postgres::{probe_hosts, HostRole, HostState, PgHistoryStore, PgStore};
+pub use postgres::{
+    probe_hosts, Fetched, HostRole, HostState, PgHistoryStore, PgStore, Retrieval, Retrieved,
+};
 pub use price::{parse_amount, parse_price, parse_price_in, Currency, Price, PriceError};
 pub use product::Product;
 pub use span::{has_cjk, Span};

@@ -25,6 +25,9 @@ pub struct Paths {
     pub catalog: Option<String>,
     /// Leave a new data directory without the demo catalog (commands that bring their own).
     pub without_demo: bool,
+    /// Read a PostgreSQL catalog per request instead of loading it (commands that answer
+    /// requests; evaluations and fits load it whole).
+    pub per_request: bool,
 }
 
 /// A fetcher that draws its progress on stderr.
@@ -99,6 +102,7 @@ pub fn open_guide(paths: &Paths) -> Result<Guide> {
         scenes_file: paths.scenes.clone(),
         catalog: paths.catalog.clone(),
         without_demo: paths.without_demo,
+        per_request: paths.per_request,
     };
     let mut bar: Option<ProgressBar> = None;
     let guide = Guide::open(&config, &mut |event| match event {

@@ -13,8 +13,8 @@ use serde::Serialize;
 use daogou_attribute::{explain_pair, PairExplanation, TextExplainOptions};
 use daogou_catalog::reviews::ReviewSummary;
 use daogou_catalog::{
-    demo_catalog, import_path, CatalogError, CatalogIndex, CatalogLocation, ColumnMapping,
-    HistoryEvent, ImportReport, UpsertProgress,
+    demo_catalog, import_path, CatalogError, CatalogIndex, CatalogLocation, CatalogStore,
+    ColumnMapping, HistoryEvent, ImportReport, PgStore, UpsertProgress,
 };
 
 use crate::answer::{RecommendOptions, Recommendations};
@@ -23,6 +23,7 @@ use crate::profile::{Profile, ProfileOptions};
 use crate::rank::{LearnedRanker, RANKER_FILE};
 use crate::recommend::Recommender;
 use crate::scene::{SceneConfig, SceneRecognizer, SceneResult};
+use crate::stored::StoredCatalog;
 
 /// Embeddings of explanation coalitions kept across requests (about 1.5 KB each at 384
 /// dimensions, so 24 MiB at most): the empty request and single words recur across
@@ -44,6 +45,9 @@ pub struct GuideConfig {
     /// Leave a new, empty store empty instead of importing the demo catalog into it (for
     /// catalogs that must hold only their own products, as evaluations need).
     pub without_demo: bool,
+    /// With a PostgreSQL catalog: read each request's candidates from the database
+    /// instead of loading the catalog (what servers sharing one catalog do).
+    pub per_request: bool,
 }
 
 /// `$DAOGOU_DATA_DIR`, else the platform's data directory + `daogou`, else `.daogou-data`.
@@ -59,10 +63,18 @@ pub fn default_data_dir() -> PathBuf {
 /// Name of the catalog database inside the data directory.
 pub const CATALOG_DB: &str = "catalog.sqlite";
 
+/// How a guide holds its catalog.
+enum Catalog {
+    /// Loaded whole: products, vectors and indexes in memory.
+    Loaded(CatalogIndex),
+    /// In PostgreSQL, read per request.
+    PerRequest(StoredCatalog),
+}
+
 /// A loaded guide.
 pub struct Guide {
     encoder: SentenceEncoder,
-    catalog: CatalogIndex,
+    catalog: Catalog,
     scenes: SceneRecognizer,
     /// Where the catalog is stored; `None` for an in-memory guide.
     store: Option<CatalogLocation>,
@@ -128,7 +140,14 @@ impl Guide {
             Some(location) => CatalogLocation::parse(location),
             None => CatalogLocation::Sqlite(data_dir.join(CATALOG_DB)),
         };
-        let mut store = location.open()?;
+        let per_request = match &location {
+            CatalogLocation::Postgres(dsn) if config.per_request => Some(PgStore::connect(dsn)?),
+            _ => None,
+        };
+        let mut store: Box<dyn CatalogStore + Send> = match &per_request {
+            Some(pg) => Box::new(pg.clone()),
+            None => location.open()?,
+        };
         if store.is_empty()? && !config.without_demo {
             progress(OpenEvent::ImportingDemo);
             store.import(demo_catalog(), &PassageEmbedder(&encoder), &mut |p| {
@@ -137,10 +156,16 @@ impl Guide {
         }
         // Read first: a write during the load then makes the next poll reload once more.
         let catalog_version = Some(store.version()?);
-        let catalog =
-            CatalogIndex::from_store(store.as_mut(), &PassageEmbedder(&encoder), &mut |p| {
+        let catalog = match per_request {
+            Some(pg) => Catalog::PerRequest(StoredCatalog::open(pg, &encoder, &mut |p| {
                 progress(OpenEvent::Embedding(p))
-            })?;
+            })?),
+            None => Catalog::Loaded(CatalogIndex::from_store(
+                store.as_mut(),
+                &PassageEmbedder(&encoder),
+                &mut |p| progress(OpenEvent::Embedding(p)),
+            )?),
+        };
         let scene_config = match &config.scenes_file {
             Some(path) => SceneConfig::from_file(path)?,
             None => SceneConfig::builtin()?,
@@ -168,11 +193,34 @@ impl Guide {
         let scenes = SceneRecognizer::new(scenes, &encoder)?;
         Ok(Self {
             encoder,
-            catalog,
+            catalog: Catalog::Loaded(catalog),
             scenes,
             store: None,
             data_dir: None,
             catalog_version: None,
+            ranker: None,
+            ranker_source: "weighted".to_string(),
+        })
+    }
+
+    /// A guide that reads its candidates per request from `store` (as `serve` does with a
+    /// PostgreSQL catalog), with no data directory; vectors the store lacks for `encoder`
+    /// are embedded and stored first.
+    pub fn per_request(
+        encoder: SentenceEncoder,
+        store: PgStore,
+        scenes: SceneConfig,
+    ) -> Result<Self> {
+        let scenes = SceneRecognizer::new(scenes, &encoder)?;
+        let catalog_version = Some(store.version()?);
+        let stored = StoredCatalog::open(store, &encoder, &mut |_| {})?;
+        Ok(Self {
+            encoder,
+            catalog: Catalog::PerRequest(stored),
+            scenes,
+            store: None,
+            data_dir: None,
+            catalog_version,
             ranker: None,
             ranker_source: "weighted".to_string(),
         })
@@ -204,9 +252,30 @@ impl Guide {
         &self.encoder
     }
 
-    /// The catalog.
-    pub fn catalog(&self) -> &CatalogIndex {
-        &self.catalog
+    /// The catalog, when the guide holds it (not when it reads a PostgreSQL catalog per
+    /// request).
+    pub fn catalog(&self) -> Result<&CatalogIndex> {
+        match &self.catalog {
+            Catalog::Loaded(index) => Ok(index),
+            Catalog::PerRequest(_) => Err(GuideError::InvalidRequest(
+                "this guide reads its PostgreSQL catalog per request and does not hold it".into(),
+            )),
+        }
+    }
+
+    /// Whether the guide reads its catalog per request (and so needs the database to
+    /// answer).
+    pub fn reads_per_request(&self) -> bool {
+        matches!(self.catalog, Catalog::PerRequest(_))
+    }
+
+    /// Products in the catalog (for a catalog read per request, when the guide opened
+    /// it).
+    pub fn products(&self) -> usize {
+        match &self.catalog {
+            Catalog::Loaded(index) => index.len(),
+            Catalog::PerRequest(stored) => stored.len(),
+        }
     }
 
     /// Where the catalog is stored; `None` for an in-memory guide.
@@ -233,19 +302,30 @@ impl Guide {
         options: &RecommendOptions,
     ) -> Result<Recommendations> {
         let profile = history.map(|h| self.profile(h)).transpose()?;
-        Recommender::new(&self.catalog, &self.encoder, Some(&self.scenes))
+        let candidates;
+        let catalog = match &self.catalog {
+            Catalog::Loaded(index) => index,
+            Catalog::PerRequest(stored) => {
+                candidates = stored.candidates(request, options, &self.encoder)?;
+                &candidates
+            }
+        };
+        Recommender::new(catalog, &self.encoder, Some(&self.scenes))
             .with_ranker(self.ranker.as_ref())
             .recommend(request, profile.as_ref(), options)
     }
 
     /// Builds a shopper profile from a history.
     pub fn profile(&self, history: &[HistoryEvent]) -> Result<Profile> {
-        Profile::build(
-            history,
-            &self.catalog,
-            &self.encoder,
-            ProfileOptions::default(),
-        )
+        let products;
+        let catalog = match &self.catalog {
+            Catalog::Loaded(index) => index,
+            Catalog::PerRequest(stored) => {
+                products = stored.history_products(history, &self.encoder)?;
+                &products
+            }
+        };
+        Profile::build(history, catalog, &self.encoder, ProfileOptions::default())
     }
 
     /// Recognises the scene of a request, with word attributions when `explain` is set.
@@ -282,7 +362,18 @@ impl Guide {
         let embedder = PassageEmbedder(&self.encoder);
         let report = store.import(parsed, &embedder, progress)?;
         self.catalog_version = Some(store.version()?);
-        self.catalog = CatalogIndex::from_store(store.as_mut(), &embedder, progress)?;
+        self.catalog = match &self.catalog {
+            Catalog::Loaded(_) => Catalog::Loaded(CatalogIndex::from_store(
+                store.as_mut(),
+                &embedder,
+                progress,
+            )?),
+            Catalog::PerRequest(stored) => Catalog::PerRequest(StoredCatalog::open(
+                stored.store().clone(),
+                &self.encoder,
+                progress,
+            )?),
+        };
         Ok(report)
     }
 
@@ -293,7 +384,11 @@ impl Guide {
         if let Some(location) = &self.store {
             location.open()?.put_review_summary(product_id, &summary)?;
         }
-        Ok(self.catalog.set_reviews(product_id, summary)?)
+        match &mut self.catalog {
+            Catalog::Loaded(index) => Ok(index.set_reviews(product_id, summary)?),
+            // Read from the store with each request.
+            Catalog::PerRequest(_) => Ok(()),
+        }
     }
 }
 
@@ -314,7 +409,7 @@ impl Guide {
     /// What is loaded.
     pub fn summary(&self) -> GuideSummary {
         GuideSummary {
-            products: self.catalog.len(),
+            products: self.products(),
             scenes: self.scenes.config().scenes.len(),
             model: self.encoder.dir().display().to_string(),
             ranker: self.ranker_source.clone(),

@@ -26,6 +26,7 @@ pub mod recommend;
 pub mod request;
 pub mod reviews;
 pub mod scene;
+mod stored;
 
 pub use answer::{Method, RecommendOptions, Recommendations};
 pub use app::{Guide, GuideConfig};

@@ -57,7 +57,7 @@ use crate::request::segment::request_features;
 use crate::request::{parse_request, ConstraintRole, ParsedRequest};
 use crate::reviews::ReviewEvidence;
 use crate::scene::SceneRecognizer;
-use daogou_catalog::keyword::{analyze, FieldScores, KeywordField};
+use daogou_catalog::keyword::{analyze, FieldScores};
 use daogou_catalog::words::STOP_EN_REQUESTS;
 use daogou_catalog::Span;
 use daogou_catalog::QUERY;
@@ -132,6 +132,46 @@ impl Query {
     }
 }
 
+/// What retrieving a request's candidates from a store needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrievalRequest {
+    /// The descriptive words, each searched by keyword.
+    pub words: Vec<String>,
+    /// The embedding of the descriptive words.
+    pub embedding: Vec<f32>,
+    /// Lowest price asked for, in US dollars.
+    pub min_usd: Option<f64>,
+    /// Highest price asked for, in US dollars.
+    pub max_usd: Option<f64>,
+    /// Brands asked for by name.
+    pub brands: Vec<String>,
+}
+
+/// `request` trimmed, or why it cannot be answered: empty, too long, or a `k` out of
+/// range.
+pub(crate) fn checked_request<'r>(request: &'r str, options: &RecommendOptions) -> Result<&'r str> {
+    let request = request.trim();
+    if request.is_empty() {
+        return Err(GuideError::InvalidRequest(
+            "the request is empty: describe what you are looking for".into(),
+        ));
+    }
+    let chars = request.chars().count();
+    if chars > options.limits.max_request_chars {
+        return Err(GuideError::InvalidRequest(format!(
+            "the request has {chars} characters, more than the limit of {}",
+            options.limits.max_request_chars
+        )));
+    }
+    if options.k == 0 || options.k > options.limits.max_k {
+        return Err(GuideError::InvalidRequest(format!(
+            "k must be between 1 and {}",
+            options.limits.max_k
+        )));
+    }
+    Ok(request)
+}
+
 fn saturate(bm25: f64) -> f64 {
     bm25 / (bm25 + KEYWORD_HALF)
 }
@@ -173,6 +213,31 @@ impl<'a> Recommender<'a> {
         Ok(candidates.into_iter().zip(rows).collect())
     }
 
+    /// What a store needs to retrieve the candidates of `request` (see
+    /// [`PgStore::retrieve`](daogou_catalog::PgStore::retrieve)); the catalog only
+    /// lends its request vocabulary.
+    pub fn retrieval_request(
+        &self,
+        request: &str,
+        options: &RecommendOptions,
+    ) -> Result<RetrievalRequest> {
+        let request = checked_request(request, options)?;
+        let parsed = parse_request(request, self.catalog.vocabulary());
+        let (_, features) = self.split_words(&parsed)?;
+        let (min_usd, max_usd) = parsed.price_bounds_usd();
+        Ok(RetrievalRequest {
+            words: features.words().iter().map(|w| w.text.clone()).collect(),
+            embedding: self.embed_query(&features)?,
+            min_usd,
+            max_usd,
+            brands: parsed
+                .explicit_brands()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        })
+    }
+
     /// Recommends products for `request`, personalised by `profile` when given.
     pub fn recommend(
         &self,
@@ -181,25 +246,7 @@ impl<'a> Recommender<'a> {
         options: &RecommendOptions,
     ) -> Result<Recommendations> {
         let started = Instant::now();
-        let request = request.trim();
-        if request.is_empty() {
-            return Err(GuideError::InvalidRequest(
-                "the request is empty: describe what you are looking for".into(),
-            ));
-        }
-        let chars = request.chars().count();
-        if chars > options.limits.max_request_chars {
-            return Err(GuideError::InvalidRequest(format!(
-                "the request has {chars} characters, more than the limit of {}",
-                options.limits.max_request_chars
-            )));
-        }
-        if options.k == 0 || options.k > options.limits.max_k {
-            return Err(GuideError::InvalidRequest(format!(
-                "k must be between 1 and {}",
-                options.limits.max_k
-            )));
-        }
+        let request = checked_request(request, options)?;
         if self.catalog.is_empty() {
             return Err(GuideError::EmptyCatalog);
         }
@@ -378,26 +425,27 @@ impl<'a> Recommender<'a> {
         let mut keyword = Vec::with_capacity(features.num_features());
         for (feature, word) in features.words().iter().enumerate() {
             let hits = index.field_scores(&word.text).map_err(CatalogError::from)?;
-            let title_max = hits
-                .iter()
-                .map(|(_, s)| f64::from(s.get(KeywordField::Title)))
-                .fold(0.0, f64::max);
+            let title_max = index.title_max(&word.text, &hits);
             keyword.push(KeywordUnit {
                 feature,
                 scores: hits.into_iter().collect(),
                 title_max,
             });
         }
-        let embedding = self
-            .encoder
-            .embed_with_prompt(QUERY, &[features.text()])?
-            .pop()
-            .context("the encoder returned no embedding")?;
+        let embedding = self.embed_query(&features)?;
         Ok(Query {
             features,
             keyword,
             embedding,
         })
+    }
+
+    fn embed_query(&self, features: &TextFeatures) -> Result<Vec<f32>> {
+        Ok(self
+            .encoder
+            .embed_with_prompt(QUERY, &[features.text()])?
+            .pop()
+            .context("the encoder returned no embedding")?)
     }
 
     fn passes(&self, i: usize, parsed: &ParsedRequest, relaxed: bool) -> bool {

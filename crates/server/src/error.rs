@@ -90,11 +90,7 @@ impl ApiError {
             }
             GuideError::Catalog(CatalogError::Store(StoreError::Unavailable { .. })) => {
                 eprintln!("daogou: {}", cause_chain(err));
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the catalog database is unreachable; retry shortly",
-                )
-                .with_header(RETRY_AFTER, HeaderValue::from_static("5"))
+                Self::database_unreachable()
             }
             _ if err.is_client_error() => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, err.to_string())
@@ -104,6 +100,15 @@ impl ApiError {
                 Self::internal("answering the request")
             }
         }
+    }
+
+    /// `503` with `Retry-After`: the catalog database does not answer.
+    pub fn database_unreachable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the catalog database is unreachable; retry shortly",
+        )
+        .with_header(RETRY_AFTER, HeaderValue::from_static("5"))
     }
 
     /// `500` without internal details (they go to stderr).

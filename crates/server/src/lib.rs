@@ -29,6 +29,7 @@
 //! never panics on input (and a panic anywhere becomes a JSON `500`).
 
 pub mod auth;
+mod database;
 pub mod error;
 pub mod extract;
 pub mod histories;

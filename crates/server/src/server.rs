@@ -41,6 +41,7 @@ pub async fn serve(config: ServerConfig, loader: Loader) -> Result<()> {
     if let Some(every) = config.catalog_poll {
         crate::watch::spawn(state.clone(), every);
     }
+    crate::database::spawn(state.clone());
     eprintln!("daogou: listening on {addr}; loading the model and the catalog...");
     let (failed_tx, failed_rx) = oneshot::channel::<()>();
     state.spawn_load(move |outcome| match outcome {

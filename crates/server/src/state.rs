@@ -13,6 +13,7 @@ use daogou_guide::{Guide, GuideError};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::ApiKey;
+use crate::database::DatabaseStatus;
 use crate::error::{ApiError, ServerState};
 use crate::histories::Histories;
 use crate::limits::Limits;
@@ -62,6 +63,7 @@ struct Inner {
     import: Arc<Mutex<()>>,
     metrics: Metrics,
     started: Instant,
+    database: DatabaseStatus,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
             import: Arc::new(Mutex::new(())),
             metrics: Metrics::default(),
             started: Instant::now(),
+            database: DatabaseStatus::default(),
         }))
     }
 
@@ -118,6 +121,11 @@ impl AppState {
     /// The request metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    /// Whether the PostgreSQL catalog answers.
+    pub fn database(&self) -> &DatabaseStatus {
+        &self.0.database
     }
 
     /// Seconds since the state was created.
@@ -162,6 +170,9 @@ impl AppState {
         F: FnOnce(&Guide) -> Result<T, GuideError> + Send + 'static,
     {
         let guide = self.guide()?;
+        if guide.reads_per_request() && !self.database().reachable() {
+            return Err(ApiError::database_unreachable());
+        }
         let permit = self.job_slot().await?;
         let joined = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -228,7 +239,7 @@ impl AppState {
             let _running = running;
             let mut fresh = (state.0.loader)().map_err(GuideError::Internal)?;
             let report = fresh.import(Path::new(&*file), &mapping, &mut |_| {})?;
-            let products = fresh.catalog().len();
+            let products = fresh.products();
             state.install(Arc::new(fresh));
             Ok((report, products))
         })

@@ -1,7 +1,11 @@
 //! BM25 keyword retrieval.
 
-use daogou_catalog::keyword::{KeywordField, KeywordIndex};
-use daogou_catalog::Product;
+use std::collections::HashMap;
+
+use daogou_catalog::keyword::{
+    product_terms, query_terms, FieldScores, KeywordField, KeywordIndex,
+};
+use daogou_catalog::{demo_catalog, Product};
 
 fn product(id: &str, title: &str, description: &str, brand: &str, category: &str) -> Product {
     let mut p = Product::new(id, title);
@@ -152,4 +156,75 @@ fn an_empty_catalog_searches_fine() {
     let index = KeywordIndex::build(&[]).unwrap();
     assert!(index.is_empty());
     assert!(index.search("jacket", 5).unwrap().is_empty());
+}
+
+#[test]
+fn an_index_over_part_of_a_catalog_scores_with_the_whole_catalogs_statistics() {
+    let whole = demo_catalog().products;
+    let full = KeywordIndex::build(&whole).unwrap();
+    let part: Vec<Product> = whole.iter().step_by(2).cloned().collect();
+    for query in [
+        "waterproof hiking jacket",
+        "coffee",
+        "生日礼物",
+        "wireless headphones",
+    ] {
+        let terms = query_terms(query);
+        let mut stats = full.stats(&terms).unwrap();
+        let hits = full.field_scores(query).unwrap();
+        stats
+            .title_max
+            .insert(query.to_string(), full.title_max(query, &hits));
+        let own = KeywordIndex::build(&part).unwrap();
+        let scored = KeywordIndex::part_of(&part, stats).unwrap();
+        let by_id = |index: &KeywordIndex, products: &[Product]| {
+            let hits = index.field_scores(query).unwrap();
+            let title_max = index.title_max(query, &hits);
+            let scores: HashMap<String, FieldScores> = hits
+                .into_iter()
+                .map(|(i, s)| (products[i].id.clone(), s))
+                .collect();
+            (scores, title_max)
+        };
+        let (whole_scores, whole_max) = by_id(&full, &whole);
+        let (part_scores, part_max) = by_id(&scored, &part);
+        assert!(!part_scores.is_empty(), "{query}: the part has hits");
+        for (id, scores) in &part_scores {
+            assert_eq!(Some(scores), whole_scores.get(id), "{query}: {id}");
+        }
+        assert_eq!(
+            part_max, whole_max,
+            "{query}: the whole catalog's best title"
+        );
+        // Scored with its own statistics instead, the same products score differently.
+        let (own_scores, _) = by_id(&own, &part);
+        assert_ne!(own_scores, part_scores, "{query}");
+        // A term the statistics do not cover is an error, not a silent local score.
+        assert!(scored.field_scores("teapot").is_err());
+    }
+}
+
+#[test]
+fn stored_postings_give_the_index_statistics() {
+    let products = demo_catalog().products;
+    let index = KeywordIndex::build(&products).unwrap();
+    let terms = query_terms("waterproof jacket 礼物 coffee");
+    let stats = index.stats(&terms).unwrap();
+    let mut tokens = [0u64; 4];
+    let mut doc_freq: HashMap<(KeywordField, String), u64> = HashMap::new();
+    for product in &products {
+        for field in product_terms(product) {
+            tokens[field.field as usize] += u64::from(field.tokens);
+            for (term, _) in &field.terms {
+                *doc_freq.entry((field.field, term.clone())).or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(stats.docs, products.len() as u64);
+    assert_eq!(stats.tokens, tokens);
+    for ((field, term), df) in &stats.doc_freq {
+        let counted = doc_freq.get(&(*field, term.clone())).copied().unwrap_or(0);
+        assert_eq!(*df, counted, "{field:?} {term}");
+    }
+    assert!(stats.doc_freq.values().any(|&df| df > 0));
 }

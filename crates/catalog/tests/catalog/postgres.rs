@@ -1,11 +1,17 @@
 //! The PostgreSQL store on the three-node test cluster: the same rows as the SQLite store,
 //! change detection, deletion, review summaries, concurrent writers, migrations.
 
+use std::collections::HashMap;
+
 use crate::common::HashEmbedder;
 use crate::pg_cluster::fresh_postgres;
+use daogou_catalog::keyword::query_terms;
 use daogou_catalog::reviews::ReviewSummary;
 use daogou_catalog::store::{StoreError, UpsertProgress};
-use daogou_catalog::{demo_catalog, CatalogIndex, CatalogStore, PgStore, Price, Store};
+use daogou_catalog::{
+    demo_catalog, CatalogIndex, CatalogStore, PgStore, Price, RequestVocabulary, Retrieval, Store,
+    TextEmbedder,
+};
 
 fn quiet() -> impl FnMut(UpsertProgress) {
     |_| {}
@@ -251,4 +257,175 @@ fn a_deleted_history_leaves_no_trace_in_any_nodes_table_file() {
         "ann's events are still in a node's table file"
     );
     assert!(every_node("zebra-marker-bob", true));
+}
+
+/// The in-memory keyword score of every product `words` match: summed BM25.
+fn keyword_scores(index: &CatalogIndex, words: &[String]) -> HashMap<String, f64> {
+    let mut totals: HashMap<String, f64> = HashMap::new();
+    for word in words {
+        for (i, scores) in index.keyword().field_scores(word).unwrap() {
+            *totals.entry(index.product(i).id.clone()).or_default() += f64::from(scores.total());
+        }
+    }
+    totals
+}
+
+/// Asserts that `found` is a best-first list as good as `expected` by `score`: rank for
+/// rank the same score (so products that tie may trade places).
+fn assert_same_ranking(found: &[String], expected: &[String], score: impl Fn(&str) -> f64) {
+    assert_eq!(found.len(), expected.len(), "{found:?} vs {expected:?}");
+    for (a, b) in found.iter().zip(expected) {
+        let (x, y) = (score(a), score(b));
+        assert!(
+            (x - y).abs() <= 1e-5 * y.abs().max(1.0),
+            "{a} {x} vs {b} {y}"
+        );
+    }
+}
+
+#[test]
+fn postgres_retrieves_the_candidates_the_in_memory_index_finds() {
+    let dsn = fresh_postgres("retrieval");
+    let products = demo_catalog().products;
+    let embedder = HashEmbedder::new(32);
+    let mut pg = PgStore::connect(&dsn).expect("connect");
+    pg.upsert(&products, &embedder, &mut quiet()).unwrap();
+    let index = CatalogIndex::from_store(&mut pg, &embedder, &mut quiet()).unwrap();
+    let names = |v: &RequestVocabulary| {
+        let brands: Vec<String> = (0..)
+            .map_while(|i| v.brand(i).map(str::to_string))
+            .collect();
+        let categories: Vec<(String, Vec<String>)> =
+            (0..).map_while(|i| v.category(i).cloned()).collect();
+        (brands, categories)
+    };
+    let vocabulary = names(&pg.vocabulary().unwrap());
+    assert!(!vocabulary.0.is_empty() && !vocabulary.1.is_empty());
+    assert_eq!(vocabulary, names(index.vocabulary()));
+
+    for (request, limit, max_usd) in [
+        ("waterproof hiking jacket", 20, None),
+        ("coffee grinder", 5, Some(50.0)),
+        ("送女朋友的 生日礼物", 10, None),
+        ("wireless headphones", 200, Some(100.0)),
+    ] {
+        let words: Vec<String> = request.split(' ').map(str::to_string).collect();
+        let query = embedder.embed(&[request]).unwrap().remove(0);
+        let retrieval = Retrieval {
+            model_id: "hash-32",
+            embedding: &query,
+            words: &words,
+            limit,
+            min_usd: None,
+            max_usd,
+            brands: &[],
+            exact: true,
+        };
+        let found = pg.retrieve(&retrieval).unwrap();
+        let passes = |i: usize| {
+            max_usd.is_none_or(|m| {
+                index
+                    .product(i)
+                    .price
+                    .as_ref()
+                    .is_some_and(|p| p.to_usd() <= m + 1e-9)
+            })
+        };
+        let expected: Vec<String> = index
+            .nearest(&query, limit, passes)
+            .into_iter()
+            .map(|(i, _)| index.product(i).id.clone())
+            .collect();
+        let cosine = |id: &str| {
+            let e = index.embedding(index.position(id).unwrap());
+            e.iter()
+                .zip(&query)
+                .map(|(a, b)| f64::from(a * b))
+                .sum::<f64>()
+        };
+        assert_same_ranking(&found.nearest, &expected, cosine);
+        let scores = keyword_scores(&index, &words);
+        let mut keyword: Vec<(String, f64)> = scores
+            .iter()
+            .filter(|(id, _)| passes(index.position(id).unwrap()))
+            .map(|(id, s)| (id.clone(), *s))
+            .collect();
+        keyword.sort_by(|a, b| b.1.total_cmp(&a.1));
+        keyword.truncate(limit);
+        assert!(!keyword.is_empty(), "{request}");
+        let keyword: Vec<String> = keyword.into_iter().map(|(id, _)| id).collect();
+        assert_same_ranking(&found.by_keyword, &keyword, |id| scores[id]);
+
+        // The statistics are the in-memory index's for every searched term.
+        let terms: Vec<String> = words.iter().flat_map(|w| query_terms(w)).collect();
+        let expected = index.keyword().stats(&terms).unwrap();
+        assert_eq!(found.stats.docs, expected.docs);
+        assert_eq!(found.stats.tokens, expected.tokens);
+        assert_eq!(found.stats.doc_freq, expected.doc_freq);
+        for word in &words {
+            let hits = index.keyword().field_scores(word).unwrap();
+            let best = index.keyword().title_max(word, &hits);
+            let stored = found.stats.title_max[word];
+            assert!(
+                (stored - best).abs() <= 1e-5 * best.max(1.0),
+                "{word}: {stored} vs {best}"
+            );
+        }
+        // And the fetched candidates carry the stored vectors, in catalog order.
+        let fetched = pg.fetch(&found.ids(), "hash-32").unwrap();
+        let positions: Vec<usize> = fetched
+            .products
+            .iter()
+            .map(|p| index.position(&p.id).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(&fetched.vectors[..32], index.embedding(positions[0]));
+    }
+
+    // Deleting products takes them out of the statistics too.
+    let ids: Vec<&str> = products.iter().take(10).map(|p| p.id.as_str()).collect();
+    pg.delete(&ids).unwrap();
+    let rest = CatalogIndex::from_store(&mut pg, &embedder, &mut quiet()).unwrap();
+    let words = ["jacket".to_string()];
+    let query = embedder.embed(&["jacket"]).unwrap().remove(0);
+    let found = pg
+        .retrieve(&Retrieval {
+            model_id: "hash-32",
+            embedding: &query,
+            words: &words,
+            limit: 5,
+            min_usd: None,
+            max_usd: None,
+            brands: &[],
+            exact: false,
+        })
+        .unwrap();
+    let expected = rest.keyword().stats(&query_terms("jacket")).unwrap();
+    assert_eq!(found.stats.docs, expected.docs);
+    assert_eq!(found.stats.tokens, expected.tokens);
+    assert_eq!(found.nearest.len(), 5);
+}
+
+#[test]
+fn products_stored_before_the_search_tables_are_made_searchable() {
+    let dsn = fresh_postgres("backfill");
+    let products = demo_catalog().products;
+    let embedder = HashEmbedder::new(32);
+    let mut pg = PgStore::connect(&dsn).expect("connect");
+    pg.upsert(&products[..40], &embedder, &mut quiet()).unwrap();
+    let mut client = postgres::Client::connect(&dsn, postgres::NoTls).unwrap();
+    client
+        .batch_execute("UPDATE products SET searchable = FALSE; DELETE FROM keyword_lengths")
+        .unwrap();
+    drop(PgStore::connect(&dsn).expect("reconnect"));
+    let left: i64 = client
+        .query_one("SELECT count(*) FROM products WHERE NOT searchable", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    let docs: i64 = client
+        .query_one("SELECT docs FROM keyword_totals WHERE field = 0", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(docs, 40);
 }

@@ -90,7 +90,7 @@ pub fn run(args: CatalogArgs, paths: &Paths) -> Result<()> {
         report.updated,
         report.unchanged,
         report.skipped.len(),
-        guide.catalog().len()
+        guide.products()
     );
     Ok(())
 }

@@ -80,13 +80,18 @@ pub fn run(cli: Cli) -> Result<()> {
         scenes: cli.scenes,
         catalog: cli.catalog,
         without_demo: false,
+        per_request: false,
+    };
+    let per_request = Paths {
+        per_request: true,
+        ..paths.clone()
     };
     match cli.command {
-        Command::Recommend(args) => recommend::run(args, &paths),
+        Command::Recommend(args) => recommend::run(args, &per_request),
         Command::Explain(args) => explain::run(args, &paths),
         Command::Scene(args) => scene::run(args, &paths),
-        Command::Profile(args) => profile::run(args, &paths),
-        Command::Catalog(args) => catalog::run(args, &paths),
+        Command::Profile(args) => profile::run(args, &per_request),
+        Command::Catalog(args) => catalog::run(args, &per_request),
         Command::Train(args) => train::run(args, paths.model.as_deref()),
         Command::Reviews(args) => reviews::run(args, &paths),
         Command::Model(args) => model::run(args, paths.model.as_deref()),

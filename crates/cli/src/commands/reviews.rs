@@ -71,7 +71,7 @@ fn attach(
     paths: &Paths,
 ) -> Result<ReviewSummary> {
     let mut guide = open_guide(paths)?;
-    if guide.catalog().position(id).is_none() {
+    if guide.catalog()?.position(id).is_none() {
         bail!("product id {id:?} is not in the catalog; import the product first");
     }
     let summary = review_summary(set, guide.encoder(), head, options)?;

@@ -116,6 +116,7 @@ pub fn run(args: ServeArgs, paths: &Paths) -> Result<()> {
         scenes_file: paths.scenes.clone(),
         catalog: paths.catalog.clone(),
         without_demo: false,
+        per_request: true,
     };
     // The model is found (and fetched, with a progress bar) on the loading thread, so the
     // server listens at once.

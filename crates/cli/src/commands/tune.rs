@@ -39,7 +39,7 @@ pub fn run(args: TuneArgs, paths: &Paths) -> Result<()> {
     let source = args.input.judgements.display().to_string();
     let tuned = with_stage_bars(|progress| {
         tune_ranker(
-            guide.catalog(),
+            guide.catalog()?,
             guide.encoder(),
             (&train, &validation),
             &settings,
@@ -86,7 +86,7 @@ pub fn run(args: TuneArgs, paths: &Paths) -> Result<()> {
     let source = format!("{source} (validation queries)");
     let comparison = with_stage_bars(|progress| {
         compare_rankers(
-            guide.catalog(),
+            guide.catalog()?,
             guide.encoder(),
             Some(&ranker),
             &validation,

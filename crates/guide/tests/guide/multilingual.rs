@@ -91,7 +91,7 @@ fn chinese_keywords_are_words_so_a_shared_character_is_no_match() {
         top.product.title
     );
     assert!(component(top, ComponentName::Keyword) > 0.0);
-    let index = guide().catalog();
+    let index = guide().catalog().expect("loaded");
     let rice = index
         .position("gro-021")
         .expect("the demo catalog has the rice");
@@ -174,9 +174,8 @@ fn e5_embeds_requests_as_queries_and_products_as_passages() {
     let request = "降噪耳机";
     let answer = recommend(request);
     let top = &answer.items[0];
-    let product = guide()
-        .catalog()
-        .embedding(guide().catalog().position(&top.product.id).expect("id"));
+    let catalog = guide().catalog().expect("loaded");
+    let product = catalog.embedding(catalog.position(&top.product.id).expect("id"));
     let query = &encoder
         .embed_with_prompt("query", &[request])
         .expect("embed")[0];

@@ -84,7 +84,7 @@ pub fn run(args: RankingArgs, paths: &Paths) -> Result<()> {
         format!("{} ({:?} queries)", args.input.judgements.display(), chosen).to_lowercase();
     let comparison = with_stage_bars(|progress| {
         compare_rankers(
-            guide.catalog(),
+            guide.catalog()?,
             guide.encoder(),
             guide.ranker(),
             &qrels,
@@ -110,7 +110,7 @@ pub fn run(args: RankingArgs, paths: &Paths) -> Result<()> {
             "{} queries, {} judgements, {} products; {} judged products not in the catalog",
             comparison.queries,
             comparison.judgements,
-            guide.catalog().len(),
+            guide.products(),
             comparison.unknown_products.len()
         );
         print!("{}", ranking_text(&comparison));

@@ -39,10 +39,18 @@ use crate::product::Product;
 use crate::reviews::ReviewSummary;
 use crate::store::{EmbeddingTable, StoreError, UpsertProgress, UpsertReport};
 
+mod search;
+
+pub use search::{Fetched, Retrieval, Retrieved};
+
 type Manager = PostgresConnectionManager<NoTls>;
 
 /// How long an operation keeps retrying while the database is unreachable or failing over.
 pub const RETRY_FOR: Duration = Duration::from_secs(30);
+
+/// How long a connection may go without an answer from its host before it counts as
+/// broken (unless the connection string sets `tcp_user_timeout`).
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connections in the pool.
 const POOL_SIZE: u32 = 4;
@@ -89,12 +97,14 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
              AFTER INSERT OR UPDATE OR DELETE ON review_summaries
              FOR EACH STATEMENT EXECUTE FUNCTION daogou_catalog_changed();",
     ),
+    (3, search::MIGRATION),
 ];
 
 /// Key of the advisory lock held while migrating ("daogou" in ASCII).
-const MIGRATION_LOCK: i64 = 0x64616f676f75;
+pub(crate) const MIGRATION_LOCK: i64 = 0x64616f676f75;
 
-/// A catalog database in PostgreSQL.
+/// A catalog database in PostgreSQL (a handle on a connection pool: clones share it).
+#[derive(Clone)]
 pub struct PgStore {
     writes: Pool<Manager>,
 }
@@ -110,6 +120,18 @@ impl PgStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
+        // A host behind a cut network does not close the connection: without these, a
+        // query on it would wait for ever. Data unacknowledged for this long, or an idle
+        // connection whose probes go unanswered, breaks the connection (and the call is
+        // retried elsewhere).
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
+        config.keepalives(true);
+        // Two hours is the library's default, i.e. the connection string left it unset.
+        if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+            config.keepalives_idle(TCP_USER_TIMEOUT);
+        }
         config.target_session_attrs(TargetSessionAttrs::ReadWrite);
         let writes = Pool::builder()
             .max_size(POOL_SIZE)
@@ -118,6 +140,7 @@ impl PgStore {
             .build_unchecked(Manager::new(config, NoTls));
         let store = PgStore { writes };
         store.migrate()?;
+        store.make_searchable()?;
         Ok(store)
     }
 
@@ -472,7 +495,7 @@ impl UpsertTarget for PgStore {
                     row.get::<_, i32>(0)
                 ),
             }),
-            None => Ok(()),
+            None => self.index_vectors(model_id, dim),
         }
     }
 
@@ -532,10 +555,12 @@ impl UpsertTarget for PgStore {
                  ON CONFLICT (product_id, model_id) DO UPDATE SET dim = excluded.dim,
                      text_hash = excluded.text_hash, vector = excluded.vector",
             )?;
+            let mut written = Vec::new();
             for (pending, json, vector) in &rows {
                 let id = &pending.product.id;
                 if pending.write_product {
                     tx.execute(&put_product, &[id, &pending.content_hash, json])?;
+                    written.push(pending.product);
                 }
                 if let Some(vector) = vector {
                     tx.execute(
@@ -551,6 +576,7 @@ impl UpsertTarget for PgStore {
                     )?;
                 }
             }
+            search::write_search_rows(&mut tx, &written)?;
             tx.commit()
         })
     }
