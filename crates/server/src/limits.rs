@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -136,6 +137,7 @@ pub async fn timeout(State(limit): State<Duration>, request: Request, next: Next
             ),
         )
         .with_state(ServerState::Timeout)
+        .with_header(RETRY_AFTER, HeaderValue::from_static("5"))
         .into_response(),
     }
 }

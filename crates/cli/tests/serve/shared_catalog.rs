@@ -47,19 +47,23 @@ fn comparable(mut answer: Value) -> Value {
 }
 
 fn serve_on(dsn: &str, dir: &Path) -> Serve {
+    serve_on_with(dsn, dir, &[])
+}
+
+/// [`serve_on`] with more command-line arguments.
+fn serve_on_with(dsn: &str, dir: &Path, more: &[&str]) -> Serve {
     let key = key_file(dir);
     let key = key.to_str().expect("UTF-8 path");
-    Serve::start(
-        dir,
-        &[
-            "--catalog",
-            dsn,
-            "--api-key-file",
-            key,
-            "--catalog-poll",
-            "0.5",
-        ],
-    )
+    let mut args = vec![
+        "--catalog",
+        dsn,
+        "--api-key-file",
+        key,
+        "--catalog-poll",
+        "0.5",
+    ];
+    args.extend_from_slice(more);
+    Serve::start(dir, &args)
 }
 
 #[test]
@@ -295,4 +299,58 @@ fn a_replica_killed_during_a_recommend_load_fails_no_request_and_shows_in_health
         1,
         "{down:?}"
     );
+}
+
+/// Thaws the cluster when dropped, so that a failed assertion does not leave it frozen.
+struct Frozen;
+
+impl Frozen {
+    fn cut() -> Self {
+        cluster("cut");
+        Frozen
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        cluster("mend");
+    }
+}
+
+#[test]
+fn a_cut_network_to_the_database_answers_503_quickly_and_nothing_hangs() {
+    let _cluster = CLUSTER.lock().unwrap_or_else(PoisonError::into_inner);
+    let dsn = fresh_postgres("network_cut");
+    let dir = TempDir::new().unwrap();
+    let server = serve_on_with(&dsn, dir.path(), &["--timeout", "6"]);
+    let recommend = |i: usize| {
+        let body = json!({ "request": format!("tent for {} people", i % 5 + 1), "k": 3 });
+        let started = Instant::now();
+        let reply = server.send("POST", "/api/recommend", false, Some(&body));
+        (reply, started.elapsed())
+    };
+    assert_eq!(recommend(0).0.status, 200);
+
+    // Frozen nodes keep their connections open and answer nothing: a cut network.
+    let frozen = Frozen::cut();
+    let during: Vec<_> = (1..=8).map(recommend).collect();
+    drop(frozen);
+    for (reply, took) in &during {
+        assert_eq!(reply.status, 503, "{}", reply.text);
+        assert!(reply.retry_after.is_some(), "{}", reply.text);
+        assert!(*took < Duration::from_secs(7), "{took:?} past --timeout 6");
+    }
+    // Once the server has seen that the database is silent, it says so at once.
+    let (last, took) = &during[during.len() - 1];
+    assert!(*took < Duration::from_secs(1), "{took:?}: {}", last.text);
+    assert!(last.text.contains("unreachable"), "{}", last.text);
+
+    // Mended, it answers again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut after = recommend(100).0;
+    while after.status != 200 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+        after = recommend(100).0;
+    }
+    assert_eq!(after.status, 200, "{}", after.text);
 }

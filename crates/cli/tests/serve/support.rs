@@ -185,11 +185,13 @@ impl Serve {
             Err(e) => panic!("{method} {path}: {e}"),
         };
         let status = response.status();
+        let retry_after = response.header("Retry-After").map(str::to_string);
         let text = response.into_string().expect("body");
         Reply {
             status,
             json: serde_json::from_str(&text).unwrap_or(Value::Null),
             text,
+            retry_after,
         }
     }
 }
@@ -213,4 +215,6 @@ pub struct Reply {
     pub json: Value,
     /// The body.
     pub text: String,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
 }
