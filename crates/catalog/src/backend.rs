@@ -147,6 +147,11 @@ pub(crate) trait UpsertTarget {
         model_id: &str,
     ) -> Result<HashMap<String, (String, Option<String>)>, StoreError>;
 
+    /// Called once every batch is written (for indexes best built after a bulk load).
+    fn finish(&mut self, _model_id: &str, _dim: usize) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Writes one batch (products and the vectors of those that need one, in order) as
     /// one transaction.
     fn write_batch(
@@ -224,17 +229,25 @@ pub(crate) fn upsert(
     let to_write = work.len();
     let mut written = 0;
     for batch in work.chunks(BATCH) {
-        let texts: Vec<&str> = batch
+        // Each distinct text is embedded once (catalogs repeat titles across variants).
+        let mut distinct: Vec<&str> = Vec::new();
+        let mut slots: HashMap<&str, usize> = HashMap::new();
+        let rows: Vec<usize> = batch
             .iter()
             .filter(|p| p.needs_vector)
-            .map(|p| p.text.as_str())
+            .map(|p| {
+                *slots.entry(p.text.as_str()).or_insert_with(|| {
+                    distinct.push(p.text.as_str());
+                    distinct.len() - 1
+                })
+            })
             .collect();
-        let vectors = if texts.is_empty() {
+        let vectors = if distinct.is_empty() {
             Vec::new()
         } else {
-            let vectors = embedder.embed(&texts).map_err(StoreError::Embedder)?;
-            check_vectors(&model_id, dim, texts.len(), &vectors)?;
-            vectors
+            let vectors = embedder.embed(&distinct).map_err(StoreError::Embedder)?;
+            check_vectors(&model_id, dim, distinct.len(), &vectors)?;
+            rows.iter().map(|&i| vectors[i].clone()).collect()
         };
         target.write_batch(batch, &vectors, &model_id, dim)?;
         report.embedded.extend(
@@ -246,6 +259,7 @@ pub(crate) fn upsert(
         written += batch.len();
         progress(UpsertProgress { written, to_write });
     }
+    target.finish(&model_id, dim)?;
     Ok(report)
 }
 

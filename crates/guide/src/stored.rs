@@ -49,6 +49,7 @@ impl StoredCatalog {
                 break;
             }
         }
+        store.index_vectors(embedder.model_id(), embedder.dim())?;
         Ok(Self {
             vocabulary: store.vocabulary()?,
             products: store.len()?,

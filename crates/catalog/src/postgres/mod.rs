@@ -495,8 +495,12 @@ impl UpsertTarget for PgStore {
                     row.get::<_, i32>(0)
                 ),
             }),
-            None => self.index_vectors(model_id, dim),
+            None => Ok(()),
         }
+    }
+
+    fn finish(&mut self, model_id: &str, dim: usize) -> Result<(), StoreError> {
+        self.index_vectors(model_id, dim)
     }
 
     fn existing(

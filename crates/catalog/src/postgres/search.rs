@@ -247,14 +247,17 @@ impl PgStore {
     }
 
     /// Creates the HNSW index of `model_id`'s vectors if it is missing (under the
-    /// migrations' lock, so that servers starting together create it once).
-    pub(super) fn index_vectors(&self, model_id: &str, dim: usize) -> Result<(), StoreError> {
+    /// migrations' lock, so that servers starting together create it once). Imports call
+    /// it when their last batch is written: built after a bulk load, the index takes a
+    /// fraction of the time that inserting into it row by row would.
+    pub fn index_vectors(&self, model_id: &str, dim: usize) -> Result<(), StoreError> {
         self.on_primary(|c| {
             let mut tx = c.transaction()?;
             tx.execute(
                 "SELECT pg_advisory_xact_lock($1)",
                 &[&super::MIGRATION_LOCK],
             )?;
+            tx.batch_execute("SET LOCAL maintenance_work_mem = '1GB'")?;
             tx.batch_execute(&vector_index(model_id, dim))?;
             tx.commit()
         })

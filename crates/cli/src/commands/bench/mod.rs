@@ -9,6 +9,8 @@
 //! - `index`: embedding + SQLite store + BM25 index throughput, and peak memory;
 //! - `recommend`: end-to-end latency of explained recommendations on the Leipzig catalog
 //!   and on a 100,000-product catalog made from it;
+//! - `retrieval`: candidate retrieval from a PostgreSQL catalog, and the HNSW index's
+//!   recall against exact search;
 //! - `all`: the four in one process (index before recommend, so that its peak memory is
 //!   not the large catalog's).
 
@@ -17,6 +19,7 @@ mod explain;
 mod index;
 mod leipzig;
 mod recommend;
+mod retrieval;
 
 use std::path::{Path, PathBuf};
 
@@ -70,7 +73,15 @@ enum What {
         #[arg(long)]
         json: bool,
     },
-    /// All of the above with their default settings, in one process.
+    /// Candidate retrieval from a PostgreSQL catalog: latency and the HNSW index's recall.
+    Retrieval {
+        #[command(flatten)]
+        options: retrieval::Options,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// All of the above but retrieval, with their default settings, in one process.
     All {
         #[command(flatten)]
         data: DataArgs,
@@ -191,6 +202,10 @@ pub fn run(args: BenchArgs, model_dir: Option<&Path>) -> Result<()> {
         } => {
             let report = recommend::measure(&encoder, &data, &options)?;
             emit(json, &report, machine, recommend::print)
+        }
+        What::Retrieval { options, json } => {
+            let report = retrieval::measure(&encoder, &options)?;
+            emit(json, &report, machine, retrieval::print)
         }
         What::All { data, json, quick } => {
             let encoder_report = encoder::measure(&encoder, &encoder::Options::default())?;
