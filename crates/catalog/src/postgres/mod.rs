@@ -8,7 +8,12 @@
 //!   `vector`, so the values are the same `f32`s the SQLite store keeps;
 //! - `review_summaries(product_id, model_id, reviews, aspects_json)`;
 //! - `catalog_version(version)`: raised by a trigger on every statement that writes one of
-//!   the tables above, so that servers notice a change by reading one row.
+//!   the tables above, so that servers notice a change by reading one row;
+//! - what search reads (migration 3, see [`search`]): the filter columns `brand`,
+//!   `brand_key`, `category` and `price_usd` of `products`, the keyword postings
+//!   `keyword_terms(term, field, product_id, tf)`, the field lengths
+//!   `keyword_lengths(product_id, field, tokens, scored_length)`, their totals
+//!   `keyword_totals(field, docs, tokens)`, and an HNSW index per model on `embeddings`.
 //!
 //! The rows are the SQLite store's, so both backends load the same catalog. A connection
 //! string may name several hosts (`postgres://user@h1:5432,h2:5432,h3:5432/daogou`): reads
@@ -544,41 +549,64 @@ impl UpsertTarget for PgStore {
             rows.push((pending, json, vector));
         }
         let dim = i32::try_from(dim).unwrap_or(i32::MAX);
+        let written: Vec<&Product> = rows
+            .iter()
+            .filter(|(p, _, _)| p.write_product)
+            .map(|(p, _, _)| p.product)
+            .collect();
+        let (mut ids, mut hashes, mut jsons) = (vec![], vec![], vec![]);
+        for (pending, json, _) in rows.iter().filter(|(p, _, _)| p.write_product) {
+            ids.push(pending.product.id.as_str());
+            hashes.push(pending.content_hash.as_str());
+            jsons.push(json.as_str());
+        }
+        let (mut v_ids, mut v_text_hashes, mut v_vectors, mut v_hashes) =
+            (vec![], vec![], vec![], vec![]);
+        for (pending, _, vector) in &rows {
+            if let Some(vector) = vector {
+                v_ids.push(pending.product.id.as_str());
+                v_text_hashes.push(pending.text_hash.as_str());
+                v_vectors.push(vector.clone());
+                v_hashes.push(pending.content_hash.as_str());
+            }
+        }
         self.on_primary(|c| {
             let mut tx = c.transaction()?;
-            let put_product = tx.prepare(
-                "INSERT INTO products (id, content_hash, json) VALUES ($1, $2, $3)
+            // One statement each for the batch's products and vectors (none when empty: a
+            // statement raises the catalog's version); products keep the batch's order
+            // (their `seq`).
+            if !ids.is_empty() {
+                tx.execute(
+                    "INSERT INTO products (id, content_hash, json)
+                 SELECT id, content_hash, json
+                 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY
+                     AS u(id, content_hash, json, n)
+                 ORDER BY n
                  ON CONFLICT (id) DO UPDATE SET
                      content_hash = excluded.content_hash, json = excluded.json",
-            )?;
+                    &[&ids, &hashes, &jsons],
+                )?;
+            }
             // Only while the product still has the content the vector was computed for:
             // another server may have changed it since this one read it.
-            let put_vector = tx.prepare(
-                "INSERT INTO embeddings (product_id, model_id, dim, text_hash, vector)
-                 SELECT $1, $2, $3, $4, $5 FROM products WHERE id = $1 AND content_hash = $6
+            if !v_ids.is_empty() {
+                tx.execute(
+                    "INSERT INTO embeddings (product_id, model_id, dim, text_hash, vector)
+                 SELECT u.id, $5, $6, u.text_hash, u.vector
+                 FROM unnest($1::text[], $2::text[], $3::vector[], $4::text[])
+                     AS u(id, text_hash, vector, content_hash)
+                 JOIN products p ON p.id = u.id AND p.content_hash = u.content_hash
                  ON CONFLICT (product_id, model_id) DO UPDATE SET dim = excluded.dim,
                      text_hash = excluded.text_hash, vector = excluded.vector",
-            )?;
-            let mut written = Vec::new();
-            for (pending, json, vector) in &rows {
-                let id = &pending.product.id;
-                if pending.write_product {
-                    tx.execute(&put_product, &[id, &pending.content_hash, json])?;
-                    written.push(pending.product);
-                }
-                if let Some(vector) = vector {
-                    tx.execute(
-                        &put_vector,
-                        &[
-                            id,
-                            &model_id,
-                            &dim,
-                            &pending.text_hash,
-                            vector,
-                            &pending.content_hash,
-                        ],
-                    )?;
-                }
+                    &[
+                        &v_ids,
+                        &v_text_hashes,
+                        &v_vectors,
+                        &v_hashes,
+                        &model_id,
+                        &dim,
+                    ],
+                )?;
             }
             search::write_search_rows(&mut tx, &written)?;
             tx.commit()

@@ -413,7 +413,8 @@ fn products_stored_before_the_search_tables_are_made_searchable() {
     let embedder = HashEmbedder::new(32);
     let mut pg = PgStore::connect(&dsn).expect("connect");
     pg.upsert(&products[..40], &embedder, &mut quiet()).unwrap();
-    let mut client = postgres::Client::connect(&dsn, postgres::NoTls).unwrap();
+    let primary = format!("{dsn}?target_session_attrs=read-write");
+    let mut client = postgres::Client::connect(&primary, postgres::NoTls).unwrap();
     client
         .batch_execute("UPDATE products SET searchable = FALSE; DELETE FROM keyword_lengths")
         .unwrap();
