@@ -66,7 +66,7 @@ pub const CATALOG_DB: &str = "catalog.sqlite";
 /// How a guide holds its catalog.
 enum Catalog {
     /// Loaded whole: products, vectors and indexes in memory.
-    Loaded(CatalogIndex),
+    Loaded(Box<CatalogIndex>),
     /// In PostgreSQL, read per request.
     PerRequest(StoredCatalog),
 }
@@ -160,11 +160,11 @@ impl Guide {
             Some(pg) => Catalog::PerRequest(StoredCatalog::open(pg, &encoder, &mut |p| {
                 progress(OpenEvent::Embedding(p))
             })?),
-            None => Catalog::Loaded(CatalogIndex::from_store(
+            None => Catalog::Loaded(Box::new(CatalogIndex::from_store(
                 store.as_mut(),
                 &PassageEmbedder(&encoder),
                 &mut |p| progress(OpenEvent::Embedding(p)),
-            )?),
+            )?)),
         };
         let scene_config = match &config.scenes_file {
             Some(path) => SceneConfig::from_file(path)?,
@@ -193,7 +193,7 @@ impl Guide {
         let scenes = SceneRecognizer::new(scenes, &encoder)?;
         Ok(Self {
             encoder,
-            catalog: Catalog::Loaded(catalog),
+            catalog: Catalog::Loaded(Box::new(catalog)),
             scenes,
             store: None,
             data_dir: None,
@@ -363,11 +363,11 @@ impl Guide {
         let report = store.import(parsed, &embedder, progress)?;
         self.catalog_version = Some(store.version()?);
         self.catalog = match &self.catalog {
-            Catalog::Loaded(_) => Catalog::Loaded(CatalogIndex::from_store(
+            Catalog::Loaded(_) => Catalog::Loaded(Box::new(CatalogIndex::from_store(
                 store.as_mut(),
                 &embedder,
                 progress,
-            )?),
+            )?)),
             Catalog::PerRequest(stored) => Catalog::PerRequest(StoredCatalog::open(
                 stored.store().clone(),
                 &self.encoder,
