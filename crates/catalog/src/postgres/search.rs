@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use pgvector::Vector;
+use postgres::types::ToSql;
 use postgres::Transaction;
 
 use super::PgStore;
@@ -218,6 +219,19 @@ struct TermRows {
     words: Vec<i32>,
 }
 
+impl TermRows {
+    /// The columns as the parameters `$1..$5` of [`hits_sql`].
+    fn params(&self) -> [&(dyn ToSql + Sync); 5] {
+        [
+            &self.terms,
+            &self.fields,
+            &self.weights,
+            &self.boosts,
+            &self.words,
+        ]
+    }
+}
+
 impl PgStore {
     /// Fills in the search rows of products written before the schema had them.
     pub(super) fn make_searchable(&self) -> Result<(), StoreError> {
@@ -309,8 +323,7 @@ impl PgStore {
             .collect();
         self.on_primary(|c| {
             let mut tx = c.transaction()?;
-            let stats = keyword_stats(&mut tx, request, &word_terms)?;
-            let rows = term_rows(&word_terms, &stats);
+            let (stats, rows) = keyword_stats(&mut tx, request, &word_terms)?;
             let mut retrieved = Retrieved {
                 stats,
                 ..Retrieved::default()
@@ -378,16 +391,24 @@ impl PgStore {
 /// Lowest and highest price in US dollars and brand keys; `None` and empty filter nothing.
 type Filters<'a> = (Option<f64>, Option<f64>, &'a [String]);
 
-/// The filter of [`Filters`] bound to `$2`, `$3` and `$4`, on products `p`.
-const FILTER_SQL: &str = "($2::float8 IS NULL OR p.price_usd >= $2 - 1e-9)
-    AND ($3::float8 IS NULL OR p.price_usd <= $3 + 1e-9)
-    AND (cardinality($4::text[]) = 0 OR p.brand_key = ANY($4))";
+/// The filter of [`Filters`] on products `p`, its three values bound to the parameters
+/// numbered from `first`.
+fn filter_sql(first: usize) -> String {
+    let (min, max, brands) = (first, first + 1, first + 2);
+    format!(
+        "(${min}::float8 IS NULL OR p.price_usd >= ${min} - 1e-9)
+         AND (${max}::float8 IS NULL OR p.price_usd <= ${max} + 1e-9)
+         AND (cardinality(${brands}::text[]) = 0 OR p.brand_key = ANY(${brands}))"
+    )
+}
 
+/// The catalog's keyword statistics for the request's terms, and the rows its keyword
+/// queries bind.
 fn keyword_stats(
     tx: &mut Transaction<'_>,
     request: &Retrieval<'_>,
     word_terms: &[Vec<String>],
-) -> Result<KeywordStats, postgres::Error> {
+) -> Result<(KeywordStats, TermRows), postgres::Error> {
     let mut stats = KeywordStats::default();
     for row in tx.query("SELECT field, docs, tokens FROM keyword_totals", &[])? {
         if let Some(field) = KeywordField::from_code(row.get(0)) {
@@ -421,13 +442,7 @@ fn keyword_stats(
              GROUP BY word",
             hits = hits_sql()
         ),
-        &[
-            &rows.terms,
-            &rows.fields,
-            &rows.weights,
-            &rows.boosts,
-            &rows.words,
-        ],
+        &rows.params(),
     )?;
     for row in maxima {
         let word = usize::try_from(row.get::<_, i32>(0)).ok();
@@ -438,7 +453,7 @@ fn keyword_stats(
     for word in request.words {
         stats.title_max.entry(word.clone()).or_insert(0.0);
     }
-    Ok(stats)
+    Ok((stats, rows))
 }
 
 /// Every (word, term, field) with a posting, weighted as tantivy weighs it.
@@ -505,24 +520,11 @@ fn by_keyword(
          WHERE {filters}
          GROUP BY h.product_id, p.seq ORDER BY sum(h.boost * h.score) DESC, p.seq LIMIT {limit}",
         hits = hits_sql(),
-        filters = FILTER_SQL
-            .replace("$2", "$6")
-            .replace("$3", "$7")
-            .replace("$4", "$8"),
+        filters = filter_sql(6),
     );
-    let found = tx.query(
-        &sql,
-        &[
-            &rows.terms,
-            &rows.fields,
-            &rows.weights,
-            &rows.boosts,
-            &rows.words,
-            &min,
-            &max,
-            &brands,
-        ],
-    )?;
+    let mut params = rows.params().to_vec();
+    params.extend_from_slice(&[&min, &max, &brands]);
+    let found = tx.query(&sql, &params)?;
     Ok(found.iter().map(|r| r.get(0)).collect())
 }
 
@@ -543,9 +545,10 @@ fn nearest(
     }
     let sql = format!(
         "SELECT e.product_id FROM embeddings e JOIN products p ON p.id = e.product_id
-         WHERE e.model_id = {model} AND {FILTER_SQL}
+         WHERE e.model_id = {model} AND {filters}
          ORDER BY (e.vector::vector({dim})) <#> $1::vector({dim}) LIMIT {limit}",
         model = literal(request.model_id),
+        filters = filter_sql(2),
         limit = request.limit,
     );
     let query = Vector::from(request.embedding.to_vec());
